@@ -1,0 +1,135 @@
+package dev.grange.node;
+
+import com.typesafe.config.Config;
+import dev.grange.node.api.ApiErrors;
+import dev.grange.node.api.ApiRoutes;
+import dev.grange.node.buildlet.Buildlet;
+import dev.grange.node.buildlet.BuildletSession;
+import dev.grange.node.buildlet.ConnectRoute;
+import dev.grange.node.buildrun.BuildRun;
+import dev.grange.node.pool.LocalPool;
+import dev.grange.node.schedule.HostPool;
+import dev.grange.node.source.Sources;
+import dev.grange.node.store.LogStore;
+import java.time.Duration;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.CoordinatedShutdown;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.DispatcherSelector;
+import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Join;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.http.javadsl.Http;
+import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.javadsl.server.AllDirectives;
+import org.apache.pekko.http.javadsl.server.Route;
+
+/**
+ * One running cluster node: the actor system, sharding of the entities, the HTTP port (API and
+ * buildlet WebSocket) and the node's local pool. {@link Main} and the tests start it the same
+ * way: {@link #start(Config)}.
+ */
+public final class GrangeNode extends AllDirectives {
+  private final ActorSystem<Void> system;
+  private final NodeSettings settings;
+  private final ServerBinding binding;
+  private final LogStore logs;
+
+  private GrangeNode(ActorSystem<Void> system, NodeSettings settings, ServerBinding binding, LogStore logs) {
+    this.system = system;
+    this.settings = settings;
+    this.binding = binding;
+    this.logs = logs;
+  }
+
+  /** Starts a node with this config (already resolved) and returns once its HTTP port is bound. */
+  public static GrangeNode start(Config config) {
+    NodeSettings settings = NodeSettings.fromConfig(config);
+    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "grange", config);
+    try {
+      Cluster cluster = Cluster.get(system);
+      if (config.getStringList("pekko.cluster.seed-nodes").isEmpty()) {
+        cluster.manager().tell(Join.create(cluster.selfMember().address()));
+      }
+      Executor blocking = system.dispatchers().lookup(DispatcherSelector.fromConfig("grange.blocking-dispatcher"));
+      LogStore logs = LogStore.create(system, settings.keyspace(), config.getBoolean("grange.store.autocreate"));
+      Sources sources = new Sources(settings.varDir().resolve("sources"));
+      ClusterSharding sharding = ClusterSharding.get(system);
+
+      ActorRef<LocalPool.Command> localPool =
+          system.systemActorOf(
+              LocalPool.create(
+                  new LocalPool.Settings(settings.agentJava(), settings.agentClasspath(), settings.agentConnectUrl(),
+                      settings.masterKey(), settings.varDir().resolve("agents")),
+                  settings.farm().hosts()),
+              "local-pool",
+              Props.empty());
+      Buildlet.init(sharding, settings.heartbeat(), settings.requestTimeout());
+      HostPool.init(sharding, settings.farm().hosts(), localPool);
+      BuildRun.init(system, sharding, settings.maxInfraRetries(), Duration.ofMinutes(2));
+
+      BuildletSession.Deps deps =
+          new BuildletSession.Deps(
+              new Buildlet.Directory(sharding, settings.requestTimeout()),
+              logs,
+              sources,
+              blocking,
+              settings.heartbeat(),
+              settings.grace(),
+              settings.requestTimeout(),
+              cluster.selfMember().address().toString());
+      ConnectRoute connect = new ConnectRoute(system, settings.farm(), settings.masterKey(), settings.minAgentVersion(), deps);
+      ApiRoutes api = new ApiRoutes(system, sharding, settings.farm(), sources, blocking, logs, settings.maxApiBody(), settings.logPollInterval());
+      GrangeNode shell = new GrangeNode(system, settings, null, logs);
+      Route route = shell.concat(connect.route(), api.route(), shell.root());
+      ServerBinding binding =
+          Http.get(system)
+              .newServerAt(settings.httpInterface(), settings.httpPort())
+              .bind(route)
+              .toCompletableFuture()
+              .get(30, java.util.concurrent.TimeUnit.SECONDS);
+      CoordinatedShutdown.get(system)
+          .addTask(CoordinatedShutdown.PhaseServiceUnbind(), "http-unbind",
+              () -> binding.unbind().thenApply(x -> Done.getInstance()));
+      return new GrangeNode(system, settings, binding, logs);
+    } catch (Exception e) {
+      system.terminate();
+      throw new IllegalStateException("node did not start: " + e.getMessage(), e);
+    }
+  }
+
+  private Route root() {
+    return concat(
+        pathSingleSlash(() -> complete(StatusCodes.OK,
+            "Grange build farm node. API: /api/v1/builds, /api/v1/pools, /api/v1/buildlets, /api/v1/queues, /api/v1/builders\n")),
+        extractUnmatchedPath(p -> complete(ApiErrors.response(StatusCodes.NOT_FOUND, "not_found", "nothing at " + p))));
+  }
+
+  public int port() {
+    return binding.localAddress().getPort();
+  }
+
+  public ActorSystem<Void> system() {
+    return system;
+  }
+
+  public NodeSettings settings() {
+    return settings;
+  }
+
+  public LogStore logs() {
+    return logs;
+  }
+
+  /** Stops the node: unbinds, stops its local agents, leaves the cluster. */
+  public CompletionStage<Done> stop() {
+    system.terminate();
+    return system.getWhenTerminated();
+  }
+}

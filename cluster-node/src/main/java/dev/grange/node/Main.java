@@ -1,0 +1,120 @@
+package dev.grange.node;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigValueFactory;
+import dev.grange.node.store.EmbeddedCassandra;
+import dev.grange.protocol.model.FarmConfig;
+import dev.grange.protocol.model.InvalidConfigException;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * The node's command line: {@code up} (the embedded default: a Cassandra child process, a node,
+ * a local pool of agents), {@code node} (a node on the configured, external Cassandra) and
+ * {@code builders} (validate and list the builder config). {@code bin/grange} calls this.
+ */
+public final class Main {
+  private Main() {}
+
+  public static void main(String[] args) throws Exception {
+    String cmd = args.length == 0 ? "up" : args[0];
+    switch (cmd) {
+      case "up":
+        up();
+        break;
+      case "node":
+        node(ConfigFactory.load());
+        break;
+      case "builders":
+        System.exit(builders());
+        break;
+      default:
+        System.err.println("usage: grange up | node | builders   (unknown command \"" + cmd + "\")");
+        System.exit(2);
+    }
+  }
+
+  private static Config upConfig() {
+    return ConfigFactory.load(ConfigFactory.defaultApplication().withFallback(ConfigFactory.parseResources("grange-up.conf")));
+  }
+
+  private static void up() throws Exception {
+    Config config = upConfig();
+    NodeSettings.ensureMasterKeyFile(Path.of(config.getString("grange.node.master-key-file")));
+    node(config);
+  }
+
+  private static void node(Config config) throws Exception {
+    checkFarm(config);
+    EmbeddedCassandra cassandra = null;
+    if (config.getBoolean("grange.store.embedded")) {
+      Path dir = Path.of(config.getString("grange.store.embedded-dir"));
+      System.out.println("Starting Cassandra 5.0.9 (data in " + dir.toAbsolutePath() + ") ...");
+      cassandra = EmbeddedCassandra.start(
+          EmbeddedCassandra.Settings.defaults(dir)
+              .withPorts(config.getInt("grange.store.embedded-cql-port"), config.getInt("grange.store.embedded-storage-port"))
+              .withHeap(config.getString("grange.store.embedded-heap")));
+      config = config.withValue("datastax-java-driver.basic.contact-points",
+          ConfigValueFactory.fromIterable(List.of(cassandra.contactPoint())));
+    }
+    GrangeNode node;
+    try {
+      node = GrangeNode.start(config);
+    } catch (RuntimeException e) {
+      if (cassandra != null) {
+        cassandra.stop();
+      }
+      throw e;
+    }
+    EmbeddedCassandra store = cassandra;
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      System.out.println("Stopping Grange ...");
+      try {
+        node.stop().toCompletableFuture().get(60, java.util.concurrent.TimeUnit.SECONDS);
+      } catch (Exception e) {
+        System.err.println("node did not stop cleanly: " + e);
+      }
+      if (store != null) {
+        store.stop();
+      }
+      System.out.println("Stopped.");
+    }, "grange-shutdown"));
+    String url = "http://" + node.settings().httpInterface() + ":" + node.port();
+    System.out.println();
+    System.out.println("Grange is up: " + url + "/");
+    System.out.println("  pools:     curl " + url + "/api/v1/pools");
+    System.out.println("  buildlets: curl " + url + "/api/v1/buildlets");
+    node.settings().farm().builders().keySet().stream().findFirst().ifPresent(b -> {
+      System.out.println("  a first build of this checkout:");
+      System.out.println("    curl -s -X POST " + url + "/api/v1/builds -H 'Content-Type: application/json' \\");
+      System.out.println("      -d '{\"builder\":\"" + b + "\",\"repo\":\"" + Path.of("").toAbsolutePath() + "\",\"rev\":\"HEAD\"}'");
+      System.out.println("    then: curl " + url + "/api/v1/builds/<id>  and  curl " + url + "/api/v1/builds/<id>/log");
+    });
+    System.out.println("Ctrl-C stops everything.");
+    node.system().getWhenTerminated().toCompletableFuture().get();
+  }
+
+  private static void checkFarm(Config config) {
+    try {
+      FarmConfig.fromConfig(config);
+    } catch (InvalidConfigException e) {
+      System.err.println(e.getMessage());
+      System.exit(1);
+    }
+  }
+
+  private static int builders() {
+    FarmConfig farm;
+    try {
+      farm = FarmConfig.fromConfig(upConfig());
+    } catch (InvalidConfigException e) {
+      System.err.println(e.getMessage());
+      return 1;
+    }
+    farm.hosts().values().forEach(h -> System.out.printf("host type %-24s pool=%s expected=%d%n", h.name(), h.pool().configName(), h.expected()));
+    farm.builders().values().forEach(b -> System.out.printf("builder   %-24s host=%s steps=%d%n", b.name(), b.hostType(), b.steps().size()));
+    return 0;
+  }
+
+}

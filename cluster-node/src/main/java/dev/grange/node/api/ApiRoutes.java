@@ -1,0 +1,334 @@
+package dev.grange.node.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.grange.node.buildrun.BuildRun;
+import dev.grange.node.buildrun.BuildRunState;
+import dev.grange.node.buildrun.BuildSpec;
+import dev.grange.node.schedule.HostPool;
+import dev.grange.node.source.SourceException;
+import dev.grange.node.source.Sources;
+import dev.grange.node.store.LogStore;
+import dev.grange.protocol.model.BuilderSpec;
+import dev.grange.protocol.model.FarmConfig;
+import dev.grange.protocol.schedule.PriorityClass;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpEntities;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.javadsl.server.AllDirectives;
+import org.apache.pekko.http.javadsl.server.ExceptionHandler;
+import org.apache.pekko.http.javadsl.server.PathMatchers;
+import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.pattern.StatusReply;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code /api/v1}: the public JSON API every page and script uses. Builds are submitted,
+ * read, followed (log) and cancelled here; pools, buildlets and queues are read from the host
+ * pools. Every refusal is a 4xx with a JSON body ({@link ApiErrors}) that says what was wrong,
+ * and a refused request changes nothing.
+ */
+public final class ApiRoutes extends AllDirectives {
+  private static final Logger log = LoggerFactory.getLogger(ApiRoutes.class);
+  private static final Set<String> SUBMIT_FIELDS = Set.of("builder", "repo", "rev", "priority", "user");
+  private static final Duration ASK = Duration.ofSeconds(10);
+
+  private final ActorSystem<?> system;
+  private final ClusterSharding sharding;
+  private final FarmConfig farm;
+  private final Sources sources;
+  private final Executor blocking;
+  private final long maxBody;
+  private final LogFollower logs;
+  private final SecureRandom random = new SecureRandom();
+
+  public ApiRoutes(ActorSystem<?> system, ClusterSharding sharding, FarmConfig farm, Sources sources, Executor blocking,
+      LogStore logStore, long maxBody, Duration logPoll) {
+    this.system = system;
+    this.sharding = sharding;
+    this.farm = farm;
+    this.sources = sources;
+    this.blocking = blocking;
+    this.maxBody = maxBody;
+    this.logs = new LogFollower(system, logStore, logPoll);
+  }
+
+  public Route route() {
+    ExceptionHandler errors = ExceptionHandler.newBuilder()
+        .matchAny(t -> {
+          log.error("API request failed", t);
+          return complete(ApiErrors.response(StatusCodes.INTERNAL_SERVER_ERROR, "internal", "internal error: " + t.getMessage()));
+        })
+        .build();
+    return pathPrefix(PathMatchers.segment("api").slash("v1"), () -> handleExceptions(errors, () -> concat(
+        path("builds", () -> concat(
+            post(() -> withSizeLimit(maxBody, () -> entity(org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller.entityToString(), this::submit))),
+            methodNotAllowed())),
+        pathPrefix("builds", () -> pathPrefix(PathMatchers.segment(), this::buildRoutes)),
+        path("pools", () -> get(() -> onSuccess(pools(), this::complete))),
+        path("buildlets", () -> get(() -> onSuccess(buildlets(), this::complete))),
+        path("queues", () -> get(() -> onSuccess(queues(), this::complete))),
+        path("builders", () -> get(() -> complete(json(StatusCodes.OK, builders())))),
+        extractUnmatchedPath(p -> complete(ApiErrors.response(StatusCodes.NOT_FOUND, "not_found", "no such API endpoint: /api/v1" + p))))));
+  }
+
+  private Route buildRoutes(String id) {
+    return concat(
+        pathEnd(() -> concat(
+            get(() -> onSuccess(getBuild(id), this::buildResponse)),
+            delete(() -> onSuccess(cancel(id), this::complete)),
+            methodNotAllowed())),
+        path("log", () -> get(() -> parameterOptional("from", from ->
+            parameterOptional("attempt", att -> followLog(id, from.orElse("0"), att.orElse("0")))))));
+  }
+
+  private Route methodNotAllowed() {
+    return extractMethod(m -> complete(ApiErrors.response(StatusCodes.METHOD_NOT_ALLOWED, "method_not_allowed", m.name() + " is not allowed here")));
+  }
+
+  // ---- submit ----
+
+  private Route submit(String body) {
+    JsonNode n;
+    try {
+      n = ApiErrors.JSON.readTree(body);
+    } catch (Exception e) {
+      return bad("bad_json", "the body is not valid JSON: " + e.getMessage().lines().findFirst().orElse(""));
+    }
+    if (n == null || !n.isObject()) {
+      return bad("bad_json", "the body must be a JSON object like {\"builder\":..,\"repo\":..,\"rev\":..}");
+    }
+    for (var it = n.fieldNames(); it.hasNext(); ) {
+      String f = it.next();
+      if (!SUBMIT_FIELDS.contains(f)) {
+        return bad("unknown_field", "unknown field \"" + f + "\" (allowed: builder, repo, rev, priority, user)");
+      }
+    }
+    String builderName = text(n, "builder");
+    String repo = text(n, "repo");
+    String rev = text(n, "rev");
+    if (builderName == null || repo == null || rev == null) {
+      return bad("missing_field", "builder, repo and rev are required strings");
+    }
+    BuilderSpec builder = farm.builder(builderName).orElse(null);
+    if (builder == null) {
+      return bad("unknown_builder", "unknown builder \"" + builderName + "\" (known: " + String.join(", ", farm.builders().keySet()) + ")");
+    }
+    PriorityClass priority;
+    try {
+      priority = n.has("priority") ? PriorityClass.valueOf(n.get("priority").asText().toUpperCase(Locale.ROOT).replace('-', '_')) : PriorityClass.TRY;
+    } catch (IllegalArgumentException e) {
+      return bad("bad_priority", "priority must be one of release, interactive, try, post-submit");
+    }
+    String user = n.has("user") ? n.get("user").asText() : "anonymous";
+    CompletionStage<HttpResponse> r = CompletableFuture
+        .supplyAsync(() -> {
+          try {
+            return sources.resolve(repo, rev);
+          } catch (SourceException e) {
+            throw new CompletionException(e);
+          }
+        }, blocking)
+        .thenCompose(commit -> {
+          String id = newBuildId();
+          BuildSpec spec = new BuildSpec(id, builder.name(), builder.hostType(), builder.steps(), repo, commit.sha(), rev,
+              commit.commitTimeMs(), commit.subject(), rev.equals(commit.sha()) ? "" : rev, priority, user, System.currentTimeMillis());
+          return sharding.entityRefFor(BuildRun.ENTITY_KEY, id)
+              .<StatusReply<org.apache.pekko.Done>>ask(rt -> new BuildRun.Start(spec, rt), ASK)
+              .thenApply(reply -> {
+                if (reply.isError()) {
+                  return ApiErrors.response(StatusCodes.SERVICE_UNAVAILABLE, "not_accepted", reply.getError().getMessage());
+                }
+                ObjectNode o = ApiErrors.JSON.createObjectNode();
+                o.put("id", id);
+                o.put("state", "queued");
+                o.put("rev", commit.sha());
+                o.put("url", "/api/v1/builds/" + id);
+                o.put("log", "/api/v1/builds/" + id + "/log");
+                return json(StatusCodes.ACCEPTED, o);
+              });
+        })
+        .exceptionally(t -> sourceError(t));
+    return onSuccess(r, this::complete);
+  }
+
+  private HttpResponse sourceError(Throwable t) {
+    Throwable c = t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
+    if (c instanceof SourceException se) {
+      switch (se.kind()) {
+        case UNKNOWN_REV:
+          return ApiErrors.response(StatusCodes.NOT_FOUND, "unknown_rev", se.getMessage());
+        case REPO_UNREACHABLE:
+          return ApiErrors.response(StatusCodes.BAD_GATEWAY, "repo_unreachable", se.getMessage());
+        case BAD_REV:
+          return ApiErrors.response(StatusCodes.BAD_REQUEST, "bad_rev", se.getMessage());
+        default:
+          return ApiErrors.response(StatusCodes.BAD_REQUEST, "bad_repo", se.getMessage());
+      }
+    }
+    log.warn("Build submission failed", c);
+    return ApiErrors.response(StatusCodes.SERVICE_UNAVAILABLE, "unavailable", "could not accept the build: " + c.getMessage());
+  }
+
+  private String newBuildId() {
+    byte[] b = new byte[5];
+    random.nextBytes(b);
+    return Long.toString(System.currentTimeMillis(), 36) + "-" + HexFormat.of().formatHex(b);
+  }
+
+  // ---- builds ----
+
+  private CompletionStage<StatusReply<BuildRunState>> getBuild(String id) {
+    if (!validId(id)) {
+      return CompletableFuture.completedFuture(StatusReply.error("no build " + id));
+    }
+    return sharding.entityRefFor(BuildRun.ENTITY_KEY, id).ask(BuildRun.Get::new, ASK);
+  }
+
+  private Route buildResponse(StatusReply<BuildRunState> r) {
+    return complete(r.isError()
+        ? ApiErrors.response(StatusCodes.NOT_FOUND, "unknown_build", r.getError().getMessage())
+        : json(StatusCodes.OK, BuildJson.build(r.getValue().spec().buildId(), r.getValue())));
+  }
+
+  private CompletionStage<HttpResponse> cancel(String id) {
+    if (!validId(id)) {
+      return CompletableFuture.completedFuture(ApiErrors.response(StatusCodes.NOT_FOUND, "unknown_build", "no build " + id));
+    }
+    return sharding.entityRefFor(BuildRun.ENTITY_KEY, id)
+        .<StatusReply<org.apache.pekko.Done>>ask(BuildRun.Cancel::new, ASK)
+        .thenApply(r -> {
+          if (r.isSuccess()) {
+            ObjectNode o = ApiErrors.JSON.createObjectNode();
+            o.put("id", id);
+            o.put("state", "cancelled");
+            return json(StatusCodes.ACCEPTED, o);
+          }
+          String msg = r.getError().getMessage();
+          return msg.startsWith("no build")
+              ? ApiErrors.response(StatusCodes.NOT_FOUND, "unknown_build", msg)
+              : ApiErrors.response(StatusCodes.CONFLICT, "already_over", msg);
+        });
+  }
+
+  private Route followLog(String id, String fromParam, String attemptParam) {
+    long from;
+    int attempt;
+    try {
+      from = Long.parseLong(fromParam);
+      attempt = Integer.parseInt(attemptParam);
+      if (from < 0 || attempt < 0) {
+        throw new NumberFormatException();
+      }
+    } catch (NumberFormatException e) {
+      return bad("bad_parameter", "from and attempt must be non-negative integers");
+    }
+    return onSuccess(getBuild(id), r -> {
+      if (r.isError()) {
+        return complete(ApiErrors.response(StatusCodes.NOT_FOUND, "unknown_build", r.getError().getMessage()));
+      }
+      var source = logs.follow(id, attempt, from, () -> getBuild(id).thenApply(StatusReply::getValue));
+      return complete(HttpResponse.create().withEntity(
+          HttpEntities.createChunked(ContentTypes.APPLICATION_OCTET_STREAM, source)));
+    });
+  }
+
+  // ---- pools ----
+
+  private CompletionStage<List<HostPool.PoolView>> poolViews() {
+    List<CompletableFuture<HostPool.PoolView>> all = new ArrayList<>();
+    for (String hostType : farm.hosts().keySet()) {
+      all.add(sharding.entityRefFor(HostPool.ENTITY_KEY, hostType).ask(HostPool.GetView::new, ASK).toCompletableFuture());
+    }
+    return CompletableFuture.allOf(all.toArray(new CompletableFuture[0]))
+        .thenApply(v -> all.stream().map(CompletableFuture::join).toList());
+  }
+
+  private CompletionStage<HttpResponse> pools() {
+    return poolViews().thenApply(views -> {
+      ArrayNode a = ApiErrors.JSON.createArrayNode();
+      for (HostPool.PoolView v : views) {
+        ObjectNode p = a.addObject();
+        p.put("hostType", v.hostType());
+        p.put("pool", v.pool());
+        p.put("expected", v.expected());
+        p.put("connected", v.machines().size());
+        p.put("idle", v.machines().stream().filter(HostPool.Machine::idle).count());
+        p.put("busy", v.machines().stream().filter(m -> m.leasedTo() != null).count());
+        p.put("waiting", v.waiters().size());
+        p.put("served", v.served());
+      }
+      return json(StatusCodes.OK, a);
+    });
+  }
+
+  private CompletionStage<HttpResponse> buildlets() {
+    return poolViews().thenApply(views -> {
+      ArrayNode a = ApiErrors.JSON.createArrayNode();
+      views.forEach(v -> v.machines().forEach(m -> a.add(BuildJson.machine(m))));
+      return json(StatusCodes.OK, a);
+    });
+  }
+
+  private CompletionStage<HttpResponse> queues() {
+    long now = System.currentTimeMillis();
+    return poolViews().thenApply(views -> {
+      ArrayNode a = ApiErrors.JSON.createArrayNode();
+      for (HostPool.PoolView v : views) {
+        ObjectNode q = a.addObject();
+        q.put("hostType", v.hostType());
+        ArrayNode w = q.putArray("waiters");
+        v.waiters().forEach(x -> w.add(BuildJson.waiter(x, now)));
+      }
+      return json(StatusCodes.OK, a);
+    });
+  }
+
+  private ArrayNode builders() {
+    ArrayNode a = ApiErrors.JSON.createArrayNode();
+    farm.builders().values().forEach(b -> {
+      ObjectNode o = a.addObject();
+      o.put("name", b.name());
+      o.put("hostType", b.hostType());
+      o.put("notes", b.notes());
+      ArrayNode steps = o.putArray("steps");
+      b.steps().forEach(s -> steps.add(s.name()));
+    });
+    return a;
+  }
+
+  // ---- helpers ----
+
+  private static boolean validId(String id) {
+    return id.matches("[a-z0-9-]{1,64}");
+  }
+
+  private static String text(JsonNode n, String field) {
+    JsonNode v = n.get(field);
+    return v != null && v.isTextual() && !v.asText().isBlank() ? v.asText() : null;
+  }
+
+  private Route bad(String code, String message) {
+    return complete(ApiErrors.response(StatusCodes.BAD_REQUEST, code, message));
+  }
+
+  static HttpResponse json(org.apache.pekko.http.javadsl.model.StatusCode status, JsonNode body) {
+    return HttpResponse.create().withStatus(status).withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON, body.toString()));
+  }
+}

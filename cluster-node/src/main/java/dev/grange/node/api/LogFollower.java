@@ -1,0 +1,127 @@
+package dev.grange.node.api;
+
+import dev.grange.node.buildrun.BuildRunState;
+import dev.grange.node.store.LogStore;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Supplier;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.japi.Pair;
+import org.apache.pekko.pattern.Patterns;
+import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.util.ByteString;
+
+/**
+ * A build's log as one byte stream from any offset, followed live: the outputs of its steps, in
+ * order, of one attempt, read from the {@link LogStore}. While the build runs, a reader that has
+ * caught up waits and looks again; the stream ends when the build is over and every stored
+ * byte was sent. A reader that reconnects with {@code from} = bytes it already has loses and
+ * repeats nothing: offsets are the agent's, and chunks stored twice (after a resume) are trimmed.
+ */
+final class LogFollower {
+  private static final int CHUNKS_PER_READ = 16;
+
+  private final ActorSystem<?> system;
+  private final LogStore logs;
+  private final Duration pollInterval;
+
+  LogFollower(ActorSystem<?> system, LogStore logs, Duration pollInterval) {
+    this.system = system;
+    this.logs = logs;
+    this.pollInterval = pollInterval;
+  }
+
+  /** Where the reader is: step and offset within it; {@code step == -1} until mapped from {@code from}. */
+  private record Cursor(int step, long offset, long global, boolean done) {}
+
+  /**
+   * @param state the build as it is now (asked again whenever the reader has caught up)
+   * @param attempt which attempt's log; 0 for the latest
+   */
+  Source<ByteString, NotUsed> follow(String buildId, int attempt, long from, Supplier<CompletionStage<BuildRunState>> state) {
+    return Source.unfoldAsync(
+            new Cursor(-1, 0, from, false),
+            cur -> cur.done() ? CompletableFuture.completedFuture(Optional.empty()) : next(buildId, attempt, cur, state))
+        .filter(bs -> !bs.isEmpty());
+  }
+
+  private CompletionStage<Optional<Pair<Cursor, ByteString>>> next(
+      String buildId, int attemptWanted, Cursor cur, Supplier<CompletionStage<BuildRunState>> state) {
+    return state.get().thenCompose(s -> {
+      int attempt = attemptWanted > 0 ? attemptWanted : Math.max(1, s.currentAttempt());
+      boolean latest = attempt == s.currentAttempt();
+      List<BuildRunState.StepResult> steps = s.steps();
+      Cursor c = cur;
+      if (c.step() == -1) {
+        c = locate(steps, c.global());
+        if (c.done()) {
+          return done(c);
+        }
+      }
+      if (c.step() >= steps.size()) {
+        return done(c);
+      }
+      Cursor at = c;
+      BuildRunState.StepResult step = steps.get(at.step());
+      boolean over = s.status() == BuildRunState.Status.DONE || !latest;
+      return logs.read(buildId, attempt, at.step(), at.offset(), CHUNKS_PER_READ).thenCompose(chunks -> {
+        ByteString out = ByteString.emptyByteString();
+        long pos = at.offset();
+        for (LogStore.LogChunk ch : chunks) {
+          if (ch.end() <= pos) {
+            continue;
+          }
+          if (ch.offset() > pos) {
+            break; // a gap: not stored yet
+          }
+          int skip = (int) (pos - ch.offset());
+          out = out.concat(ByteString.fromArray(ch.data(), skip, ch.data().length - skip));
+          pos = ch.end();
+        }
+        if (!out.isEmpty()) {
+          Cursor n = new Cursor(at.step(), pos, at.global() + out.size(), false);
+          return CompletableFuture.completedFuture(Optional.of(Pair.create(n, out)));
+        }
+        boolean stepOver = latest && step.finished() && pos >= step.outputBytes();
+        if (stepOver || (over && !step.state().equals("pending"))) {
+          // On to the next step; a pending step after a finished build means the build stopped early.
+          int nextStep = at.step() + 1;
+          boolean end = nextStep >= steps.size() || (over && steps.get(nextStep).state().equals("pending"));
+          return CompletableFuture.completedFuture(
+              Optional.of(Pair.create(new Cursor(nextStep, 0, at.global(), end), ByteString.emptyByteString())));
+        }
+        if (over) {
+          return done(at);
+        }
+        return Patterns.after(pollInterval, system.classicSystem().scheduler(), system.executionContext(),
+            () -> CompletableFuture.completedFuture(Optional.of(Pair.create(at, ByteString.emptyByteString()))));
+      });
+    });
+  }
+
+  private static CompletionStage<Optional<Pair<Cursor, ByteString>>> done(Cursor c) {
+    return CompletableFuture.completedFuture(
+        Optional.of(Pair.create(new Cursor(c.step(), c.offset(), c.global(), true), ByteString.emptyByteString())));
+  }
+
+  /** Maps a whole-log offset to a step and an offset within it, using finished steps' sizes. */
+  private static Cursor locate(List<BuildRunState.StepResult> steps, long global) {
+    long rest = global;
+    for (int i = 0; i < steps.size(); i++) {
+      BuildRunState.StepResult r = steps.get(i);
+      if (r.finished() && rest >= r.outputBytes() && i + 1 < steps.size() && !steps.get(i + 1).state().equals("pending")) {
+        rest -= r.outputBytes();
+        continue;
+      }
+      if (r.finished() && rest > r.outputBytes()) {
+        return new Cursor(i, r.outputBytes(), global, true);
+      }
+      return new Cursor(i, rest, global, false);
+    }
+    return new Cursor(steps.size(), 0, global, true);
+  }
+}

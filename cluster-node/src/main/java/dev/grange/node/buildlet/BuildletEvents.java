@@ -1,0 +1,27 @@
+package dev.grange.node.buildlet;
+
+import dev.grange.protocol.CborSerializable;
+import org.apache.pekko.actor.typed.ActorRef;
+
+/** What a {@link Buildlet} persists. Class names are persisted: rename only with a migration. */
+public final class BuildletEvents {
+  private BuildletEvents() {}
+
+  public sealed interface Event extends CborSerializable {}
+
+  /** A socket of this agent passed the handshake and is now the one the buildlet talks to. */
+  public record SessionAttached(BuildletInfo info, ActorRef<BuildletSession.Command> session)
+      implements Event {}
+
+  /** The socket is gone. */
+  public record SessionDetached(String cause) implements Event {}
+
+  /** The agent said it is stopping: no new leases. */
+  public record Draining(String reason) implements Event {}
+
+  /** The buildlet runs a build. */
+  public record Leased(String buildId) implements Event {}
+
+  /** The build let go of it and its workdir was wiped. */
+  public record Released(String buildId) implements Event {}
+}

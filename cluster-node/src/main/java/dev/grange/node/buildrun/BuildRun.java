@@ -1,0 +1,337 @@
+package dev.grange.node.buildrun;
+
+import dev.grange.node.buildlet.Buildlet;
+import dev.grange.node.buildrun.BuildRunState.Status;
+import dev.grange.node.schedule.HostPool;
+import dev.grange.node.schedule.HostPoolEvents;
+import dev.grange.protocol.CborSerializable;
+import dev.grange.protocol.schedule.SchedItem;
+import dev.grange.protocol.wire.ExitStates;
+import java.time.Duration;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.cluster.sharding.typed.ClusterShardingSettings;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
+import org.apache.pekko.pattern.StatusReply;
+import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.RecoveryCompleted;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
+import org.apache.pekko.persistence.typed.javadsl.EventHandler;
+import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
+import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
+import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
+import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
+
+/**
+ * One build, from accepted to finished: sharded, event-sourced, id = build id, remembered by
+ * sharding while it runs so that a restarted node starts it again.
+ *
+ * <p>{@link Start} persists it queued and asks its {@link HostPool} for a buildlet; {@link
+ * BuildletAssigned} starts an attempt, driven by an {@link AttemptRunner} child that reports each
+ * step. A command that fails ends the build failed; a communication failure ends only the
+ * attempt: the build queues again, at most {@code maxRetries} times, each retry persisted with
+ * its cause. When the build is over its buildlet is released (wiped and idle again) and the
+ * entity passivates after a while. Persists: queued, attempt started, step started/finished,
+ * attempt failed, finished.
+ */
+public final class BuildRun
+    extends EventSourcedBehaviorWithEnforcedReplies<BuildRun.Command, BuildRunEvents.Event, BuildRunState> {
+
+  public static final EntityTypeKey<Command> ENTITY_KEY = EntityTypeKey.create(Command.class, "BuildRun");
+
+  public sealed interface Command extends CborSerializable {}
+
+  /** Accept a build. Replies once it is persisted as queued (idempotent for the same spec). */
+  public record Start(BuildSpec spec, ActorRef<StatusReply<Done>> replyTo) implements Command {}
+
+  /** From the host pool: a buildlet leased to this build. */
+  public record BuildletAssigned(Buildlet.Granted buildlet) implements Command {}
+
+  /** Cancel; refused when the build is already over. */
+  public record Cancel(ActorRef<StatusReply<Done>> replyTo) implements Command {}
+
+  /** The build as it is now; an error when there is no such build. */
+  public record Get(ActorRef<StatusReply<BuildRunState>> replyTo) implements Command {}
+
+  // From the attempt runner (local only).
+  record StepBegan(int attempt, int step) implements Command {}
+
+  record StepEnded(int attempt, int step, String state, int exitCode, long durationMs, long outputBytes) implements Command {}
+
+  record AttemptSucceeded(int attempt) implements Command {}
+
+  record AttemptLost(int attempt, String cause) implements Command {}
+
+  private record RunnerStopped(int attempt) implements Command {}
+
+  private enum Idle implements Command {
+    INSTANCE
+  }
+
+  public static void init(org.apache.pekko.actor.typed.ActorSystem<?> system, ClusterSharding sharding, int maxRetries, Duration passivateAfter) {
+    sharding.init(
+        Entity.of(
+                ENTITY_KEY,
+                ctx ->
+                    Behaviors.<Command>setup(
+                        c ->
+                            Behaviors.withTimers(
+                                t -> new BuildRun(ctx.getEntityId(), c, t, sharding, ctx.getShard(), maxRetries, passivateAfter))))
+            .withSettings(ClusterShardingSettings.create(system).withRememberEntities(true)));
+  }
+
+  private final String buildId;
+  private final ActorContext<Command> ctx;
+  private final TimerScheduler<Command> timers;
+  private final ClusterSharding sharding;
+  private final ActorRef<org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding.ShardCommand> shard;
+  private final int maxRetries;
+  private final Duration passivateAfter;
+  private ActorRef<AttemptRunner.Command> runner;
+  private int runnerAttempt;
+
+  private BuildRun(
+      String buildId,
+      ActorContext<Command> ctx,
+      TimerScheduler<Command> timers,
+      ClusterSharding sharding,
+      ActorRef<ClusterSharding.ShardCommand> shard,
+      int maxRetries,
+      Duration passivateAfter) {
+    super(
+        PersistenceId.of(ENTITY_KEY.name(), buildId),
+        SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(10), 0.2));
+    this.buildId = buildId;
+    this.ctx = ctx;
+    this.timers = timers;
+    this.sharding = sharding;
+    this.shard = shard;
+    this.maxRetries = maxRetries;
+    this.passivateAfter = passivateAfter;
+  }
+
+  @Override
+  public BuildRunState emptyState() {
+    return BuildRunState.empty();
+  }
+
+  @Override
+  public RetentionCriteria retentionCriteria() {
+    return RetentionCriteria.snapshotEvery(50, 2);
+  }
+
+  @Override
+  public SignalHandler<BuildRunState> signalHandler() {
+    return newSignalHandlerBuilder()
+        .onSignal(
+            RecoveryCompleted.instance(),
+            s -> {
+              if (s.status() == Status.QUEUED) {
+                acquire(s);
+              } else if (s.status() == Status.RUNNING) {
+                // The attempt's runner died with the node that ran it.
+                ctx.getSelf().tell(new AttemptLost(s.currentAttempt(), "the node running the attempt stopped"));
+              } else {
+                idleLater();
+              }
+            })
+        .build();
+  }
+
+  @Override
+  public CommandHandlerWithReply<Command, BuildRunEvents.Event, BuildRunState> commandHandler() {
+    return newCommandHandlerWithReplyBuilder()
+        .forAnyState()
+        .onCommand(Start.class, this::onStart)
+        .onCommand(BuildletAssigned.class, this::onAssigned)
+        .onCommand(StepBegan.class, this::onStepBegan)
+        .onCommand(StepEnded.class, this::onStepEnded)
+        .onCommand(AttemptSucceeded.class, this::onSucceeded)
+        .onCommand(AttemptLost.class, this::onLost)
+        .onCommand(RunnerStopped.class, this::onRunnerStopped)
+        .onCommand(Cancel.class, this::onCancel)
+        .onCommand(Get.class, this::onGet)
+        .onCommand(Idle.class, this::onIdle)
+        .build();
+  }
+
+  private ReplyEffect<BuildRunEvents.Event, BuildRunState> onStart(BuildRunState s, Start c) {
+    if (s.status() != Status.NEW) {
+      return Effect().reply(c.replyTo(), StatusReply.ack());
+    }
+    return Effect()
+        .persist(new BuildRunEvents.BuildQueued(c.spec()))
+        .thenRun(this::acquire)
+        .thenReply(c.replyTo(), ns -> StatusReply.ack());
+  }
+
+  private void acquire(BuildRunState s) {
+    BuildSpec spec = s.spec();
+    sharding
+        .entityRefFor(HostPool.ENTITY_KEY, spec.hostType())
+        .tell(
+            new HostPool.Acquire(
+                new HostPoolEvents.Waiter(
+                    buildId,
+                    new SchedItem(spec.priority(), spec.submittedAtMs(), spec.commitTimeMs(), spec.branch(), buildId),
+                    spec.builder(),
+                    spec.rev(),
+                    spec.user())));
+  }
+
+  private ReplyEffect<BuildRunEvents.Event, BuildRunState> onAssigned(BuildRunState s, BuildletAssigned c) {
+    Buildlet.Granted g = c.buildlet();
+    if (s.status() != Status.QUEUED) {
+      if (s.status() == Status.RUNNING && s.lastAttempt() != null && s.lastAttempt().agentId().equals(g.agentId())) {
+        return Effect().noReply(); // a repeated assignment of the buildlet we run on
+      }
+      release(g.agentId());
+      return Effect().noReply();
+    }
+    int attempt = s.currentAttempt() + 1;
+    return Effect()
+        .persist(new BuildRunEvents.AttemptStarted(attempt, g.agentId(), g.hostname(), g.node(), System.currentTimeMillis()))
+        .thenRun(
+            ns -> {
+              ctx.getLog().info("Build [{}] attempt {} runs on [{}]", buildId, attempt, g.hostname());
+              runner = ctx.spawn(AttemptRunner.create(ns.spec(), attempt, 0, g.session(), ctx.getSelf()), "attempt-" + attempt);
+              runnerAttempt = attempt;
+              ctx.watchWith(runner, new RunnerStopped(attempt));
+            })
+        .thenNoReply();
+  }
+
+  private ReplyEffect<BuildRunEvents.Event, BuildRunState> onStepBegan(BuildRunState s, StepBegan c) {
+    if (s.status() != Status.RUNNING || c.attempt() != s.currentAttempt()) {
+      return Effect().noReply();
+    }
+    return Effect().persist(new BuildRunEvents.StepStarted(c.attempt(), c.step(), System.currentTimeMillis())).thenNoReply();
+  }
+
+  private ReplyEffect<BuildRunEvents.Event, BuildRunState> onStepEnded(BuildRunState s, StepEnded c) {
+    if (s.status() != Status.RUNNING || c.attempt() != s.currentAttempt()) {
+      return Effect().noReply();
+    }
+    long now = System.currentTimeMillis();
+    BuildRunEvents.StepFinished f =
+        new BuildRunEvents.StepFinished(c.attempt(), c.step(), c.state(), c.exitCode(), c.durationMs(), c.outputBytes(), now);
+    if (ExitStates.OK.equals(c.state())) {
+      return Effect().persist(f).thenNoReply();
+    }
+    String reason = "step " + s.steps().get(c.step()).name() + ": " + c.state();
+    return Effect()
+        .persist(java.util.List.of(f, new BuildRunEvents.BuildFinished("failed", reason, now)))
+        .thenRun(ns -> finished(ns))
+        .thenNoReply();
+  }
+
+  private ReplyEffect<BuildRunEvents.Event, BuildRunState> onSucceeded(BuildRunState s, AttemptSucceeded c) {
+    if (s.status() != Status.RUNNING || c.attempt() != s.currentAttempt()) {
+      return Effect().noReply();
+    }
+    return Effect()
+        .persist(new BuildRunEvents.BuildFinished("ok", "", System.currentTimeMillis()))
+        .thenRun(this::finished)
+        .thenNoReply();
+  }
+
+  private ReplyEffect<BuildRunEvents.Event, BuildRunState> onLost(BuildRunState s, AttemptLost c) {
+    if (s.status() != Status.RUNNING || c.attempt() != s.currentAttempt()) {
+      return Effect().noReply();
+    }
+    long now = System.currentTimeMillis();
+    String agent = s.lastAttempt().agentId();
+    BuildRunEvents.AttemptFailed failed = new BuildRunEvents.AttemptFailed(c.attempt(), c.cause(), now);
+    ctx.getLog().warn("Build [{}] attempt {} lost its buildlet [{}]: {}", buildId, c.attempt(), agent, c.cause());
+    if (s.failedAttempts() + 1 > maxRetries) {
+      return Effect()
+          .persist(java.util.List.of(failed, new BuildRunEvents.BuildFinished("error",
+              "communication failure on " + (s.failedAttempts() + 1) + " attempts; last: " + c.cause(), now)))
+          .thenRun(ns -> { release(agent); finished(ns); })
+          .thenNoReply();
+    }
+    return Effect()
+        .persist(failed)
+        .thenRun(ns -> { release(agent); acquire(ns); })
+        .thenNoReply();
+  }
+
+  private ReplyEffect<BuildRunEvents.Event, BuildRunState> onRunnerStopped(BuildRunState s, RunnerStopped c) {
+    if (c.attempt() == runnerAttempt) {
+      runner = null;
+      if (s.status() == Status.DONE && s.lastAttempt() != null) {
+        release(s.lastAttempt().agentId());
+      }
+    }
+    return Effect().noReply();
+  }
+
+  private ReplyEffect<BuildRunEvents.Event, BuildRunState> onCancel(BuildRunState s, Cancel c) {
+    if (s.status() == Status.NEW) {
+      return Effect().reply(c.replyTo(), StatusReply.error("no build " + buildId));
+    }
+    if (s.status() == Status.DONE) {
+      return Effect().reply(c.replyTo(), StatusReply.error("build " + buildId + " is already over (" + s.result() + ")"));
+    }
+    Status before = s.status();
+    return Effect()
+        .persist(new BuildRunEvents.BuildFinished("cancelled", "cancelled by request", System.currentTimeMillis()))
+        .thenRun(
+            ns -> {
+              if (before == Status.QUEUED) {
+                sharding.entityRefFor(HostPool.ENTITY_KEY, ns.spec().hostType()).tell(new HostPool.CancelWait(buildId));
+              }
+              finished(ns);
+            })
+        .thenReply(c.replyTo(), ns -> StatusReply.ack());
+  }
+
+  private ReplyEffect<BuildRunEvents.Event, BuildRunState> onGet(BuildRunState s, Get c) {
+    if (s.status() == Status.NEW) {
+      idleLater();
+      return Effect().reply(c.replyTo(), StatusReply.error("no build " + buildId));
+    }
+    if (s.status() == Status.DONE) {
+      idleLater();
+    }
+    return Effect().reply(c.replyTo(), StatusReply.success(s));
+  }
+
+  private ReplyEffect<BuildRunEvents.Event, BuildRunState> onIdle(BuildRunState s, Idle c) {
+    if (s.status() == Status.DONE || s.status() == Status.NEW) {
+      shard.tell(new ClusterSharding.Passivate<>(ctx.getSelf()));
+    }
+    return Effect().noReply();
+  }
+
+  /** After the build is over: stop the runner (which releases the buildlet when it stops). */
+  private void finished(BuildRunState s) {
+    ctx.getLog().info("Build [{}] finished: {} {}", buildId, s.result(), s.reason());
+    if (runner != null) {
+      runner.tell(AttemptRunner.Cancel.INSTANCE);
+    } else if (s.lastAttempt() != null && s.lastAttempt().cause() == null) {
+      release(s.lastAttempt().agentId());
+    }
+    idleLater();
+  }
+
+  private void release(String agentId) {
+    sharding.entityRefFor(Buildlet.ENTITY_KEY, agentId).tell(new Buildlet.Release(buildId));
+  }
+
+  private void idleLater() {
+    timers.startSingleTimer(Idle.INSTANCE, passivateAfter);
+  }
+
+  @Override
+  public EventHandler<BuildRunState, BuildRunEvents.Event> eventHandler() {
+    return newEventHandlerBuilder().forAnyState().onAnyEvent(BuildRunState::apply);
+  }
+}

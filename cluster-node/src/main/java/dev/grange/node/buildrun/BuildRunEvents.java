@@ -1,0 +1,27 @@
+package dev.grange.node.buildrun;
+
+import dev.grange.protocol.CborSerializable;
+
+/** What a {@link BuildRun} persists. Class names are persisted: rename only with a migration. */
+public final class BuildRunEvents {
+  private BuildRunEvents() {}
+
+  public sealed interface Event extends CborSerializable {}
+
+  public record BuildQueued(BuildSpec spec) implements Event {}
+
+  /** Attempt {@code attempt} (1-based) runs on a buildlet. */
+  public record AttemptStarted(int attempt, String agentId, String hostname, String node, long atMs) implements Event {}
+
+  public record StepStarted(int attempt, int step, long atMs) implements Event {}
+
+  /** A step ended with a remote result: its exit state, as the agent reported it. */
+  public record StepFinished(int attempt, int step, String state, int exitCode, long durationMs, long outputBytes, long atMs)
+      implements Event {}
+
+  /** An attempt ended by a communication failure, not by the build: it will be retried or end the build in error. */
+  public record AttemptFailed(int attempt, String cause, long atMs) implements Event {}
+
+  /** The build is over: {@code result} is ok, failed, cancelled or error. */
+  public record BuildFinished(String result, String reason, long atMs) implements Event {}
+}

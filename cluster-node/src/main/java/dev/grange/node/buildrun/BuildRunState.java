@@ -1,0 +1,96 @@
+package dev.grange.node.buildrun;
+
+import dev.grange.protocol.CborSerializable;
+import java.util.ArrayList;
+import java.util.List;
+
+/** A build's state, derived from its events only. */
+public record BuildRunState(
+    BuildSpec spec,
+    Status status,
+    List<Attempt> attempts,
+    List<StepResult> steps,
+    String result,
+    String reason,
+    long finishedAtMs)
+    implements CborSerializable {
+
+  public enum Status {
+    NEW,
+    QUEUED,
+    RUNNING,
+    DONE
+  }
+
+  /** One try on one buildlet; {@code cause} is set when it ended by a communication failure. */
+  public record Attempt(int attempt, String agentId, String hostname, String node, long startMs, long endMs, String cause)
+      implements CborSerializable {}
+
+  /** A step's outcome; state is pending, running, or the agent's exit state. */
+  public record StepResult(String name, String state, int exitCode, long startMs, long durationMs, long outputBytes)
+      implements CborSerializable {
+    public boolean finished() {
+      return !state.equals("pending") && !state.equals("running");
+    }
+  }
+
+  public BuildRunState {
+    attempts = List.copyOf(attempts);
+    steps = List.copyOf(steps);
+  }
+
+  public static BuildRunState empty() {
+    return new BuildRunState(null, Status.NEW, List.of(), List.of(), null, null, 0);
+  }
+
+  public int currentAttempt() {
+    return attempts.size();
+  }
+
+  public Attempt lastAttempt() {
+    return attempts.isEmpty() ? null : attempts.get(attempts.size() - 1);
+  }
+
+  public int failedAttempts() {
+    return (int) attempts.stream().filter(a -> a.cause() != null).count();
+  }
+
+  public BuildRunState apply(BuildRunEvents.Event e) {
+    if (e instanceof BuildRunEvents.BuildQueued q) {
+      List<StepResult> st = new ArrayList<>();
+      q.spec().steps().forEach(s -> st.add(new StepResult(s.name(), "pending", 0, 0, 0, 0)));
+      return new BuildRunState(q.spec(), Status.QUEUED, List.of(), st, null, null, 0);
+    } else if (e instanceof BuildRunEvents.AttemptStarted a) {
+      List<Attempt> at = new ArrayList<>(attempts);
+      at.add(new Attempt(a.attempt(), a.agentId(), a.hostname(), a.node(), a.atMs(), 0, null));
+      // A new attempt runs every step again from the start.
+      List<StepResult> st = new ArrayList<>();
+      steps.forEach(s -> st.add(new StepResult(s.name(), "pending", 0, 0, 0, 0)));
+      return new BuildRunState(spec, Status.RUNNING, at, st, null, null, 0);
+    } else if (e instanceof BuildRunEvents.StepStarted s) {
+      return withStep(s.step(), new StepResult(steps.get(s.step()).name(), "running", 0, s.atMs(), 0, 0));
+    } else if (e instanceof BuildRunEvents.StepFinished f) {
+      StepResult old = steps.get(f.step());
+      return withStep(f.step(), new StepResult(old.name(), f.state(), f.exitCode(), old.startMs(), f.durationMs(), f.outputBytes()));
+    } else if (e instanceof BuildRunEvents.AttemptFailed f) {
+      List<Attempt> at = new ArrayList<>(attempts);
+      Attempt last = at.remove(at.size() - 1);
+      at.add(new Attempt(last.attempt(), last.agentId(), last.hostname(), last.node(), last.startMs(), f.atMs(), f.cause()));
+      return new BuildRunState(spec, Status.QUEUED, at, steps, null, null, 0);
+    } else if (e instanceof BuildRunEvents.BuildFinished f) {
+      List<Attempt> at = new ArrayList<>(attempts);
+      if (!at.isEmpty() && at.get(at.size() - 1).endMs() == 0) {
+        Attempt last = at.remove(at.size() - 1);
+        at.add(new Attempt(last.attempt(), last.agentId(), last.hostname(), last.node(), last.startMs(), f.atMs(), last.cause()));
+      }
+      return new BuildRunState(spec, Status.DONE, at, steps, f.result(), f.reason(), f.atMs());
+    }
+    throw new IllegalArgumentException("unknown event " + e);
+  }
+
+  private BuildRunState withStep(int i, StepResult r) {
+    List<StepResult> st = new ArrayList<>(steps);
+    st.set(i, r);
+    return new BuildRunState(spec, status, attempts, st, result, reason, finishedAtMs);
+  }
+}

@@ -1,0 +1,284 @@
+package dev.grange.node.schedule;
+
+import dev.grange.node.buildlet.Buildlet;
+import dev.grange.node.buildlet.BuildletInfo;
+import dev.grange.node.buildrun.BuildRun;
+import dev.grange.node.pool.LocalPool;
+import dev.grange.node.schedule.HostPoolEvents.Waiter;
+import dev.grange.protocol.CborSerializable;
+import dev.grange.protocol.model.HostTypeSpec;
+import dev.grange.protocol.model.PoolKind;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
+import org.apache.pekko.pattern.StatusReply;
+import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.RecoveryCompleted;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
+import org.apache.pekko.persistence.typed.javadsl.EventHandler;
+import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
+import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
+import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
+import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
+
+/**
+ * The queue and the machines of one host type: sharded, event-sourced, id = host type name.
+ *
+ * <p>Builds wait here ({@link Acquire}) in the priority order of {@link
+ * dev.grange.protocol.schedule.SchedItem#ORDER}; {@link Buildlet}s report themselves up, idle and
+ * down. Whenever a waiter and an idle machine meet, the pool asks the buildlet for a lease and,
+ * once granted, persists the waiter as served and hands the buildlet to the {@link BuildRun}.
+ * Persists the queue (waiter added, served, cancelled); the machines are live facts that their
+ * entities re-announce, so they are kept in memory. For a local pool it tells the node's {@link
+ * LocalPool} how many builds wait with no machine, so that it starts agents up to the max.
+ */
+public final class HostPool
+    extends EventSourcedBehaviorWithEnforcedReplies<HostPool.Command, HostPoolEvents.Event, HostPoolState> {
+
+  public static final EntityTypeKey<Command> ENTITY_KEY = EntityTypeKey.create(Command.class, "HostPool");
+
+  public sealed interface Command extends CborSerializable {}
+
+  /** A build wants a buildlet; it gets {@link BuildRun.BuildletAssigned} when served. */
+  public record Acquire(Waiter waiter) implements Command {}
+
+  /** The build no longer wants one. */
+  public record CancelWait(String buildId) implements Command {}
+
+  /** A buildlet is connected ({@code idle}: it can be leased now). */
+  public record BuildletUp(BuildletInfo info, boolean idle, String leasedTo) implements Command {}
+
+  /** A buildlet is gone or draining. */
+  public record BuildletDown(String agentId, String cause) implements Command {}
+
+  /** A buildlet finished a build and is clean. */
+  public record BuildletIdle(String agentId) implements Command {}
+
+  /** The pool as the API shows it. */
+  public record GetView(ActorRef<PoolView> replyTo) implements Command {}
+
+  private record LeaseResult(Waiter waiter, String agentId, StatusReply<Buildlet.Granted> reply) implements Command {}
+
+  /** A connected machine as the pool sees it. */
+  public record Machine(BuildletInfo info, boolean idle, String leasedTo) implements CborSerializable {}
+
+  /** The pool for /api/v1/pools, /buildlets and /queues. */
+  public record PoolView(String hostType, String pool, int expected, List<Machine> machines, List<Waiter> waiters, long served)
+      implements CborSerializable {}
+
+  public static void init(ClusterSharding sharding, Map<String, HostTypeSpec> hosts, ActorRef<LocalPool.Command> localPool) {
+    sharding.init(
+        Entity.of(ENTITY_KEY, ctx -> {
+          HostTypeSpec spec = hosts.get(ctx.getEntityId());
+          return Behaviors.setup(c -> new HostPool(ctx.getEntityId(), spec, c, sharding, localPool));
+        }));
+  }
+
+  private final String hostType;
+  private final HostTypeSpec spec;
+  private final ActorContext<Command> ctx;
+  private final ClusterSharding sharding;
+  private final ActorRef<LocalPool.Command> localPool;
+  private final Map<String, Machine> machines = new LinkedHashMap<>();
+  /** Builds and buildlets with a lease request under way. */
+  private final Set<String> offeringBuilds = new HashSet<>();
+  private final Set<String> offeredBuildlets = new HashSet<>();
+  private final Map<String, Long> waitingSince = new HashMap<>();
+
+  private HostPool(String hostType, HostTypeSpec spec, ActorContext<Command> ctx, ClusterSharding sharding, ActorRef<LocalPool.Command> localPool) {
+    super(
+        PersistenceId.of(ENTITY_KEY.name(), hostType),
+        SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(10), 0.2));
+    this.hostType = hostType;
+    this.spec = spec;
+    this.ctx = ctx;
+    this.sharding = sharding;
+    this.localPool = localPool;
+  }
+
+  @Override
+  public HostPoolState emptyState() {
+    return HostPoolState.empty();
+  }
+
+  @Override
+  public RetentionCriteria retentionCriteria() {
+    return RetentionCriteria.snapshotEvery(200, 2);
+  }
+
+  @Override
+  public SignalHandler<HostPoolState> signalHandler() {
+    return newSignalHandlerBuilder()
+        .onSignal(RecoveryCompleted.instance(), state -> demand(state))
+        .build();
+  }
+
+  @Override
+  public CommandHandlerWithReply<Command, HostPoolEvents.Event, HostPoolState> commandHandler() {
+    return newCommandHandlerWithReplyBuilder()
+        .forAnyState()
+        .onCommand(Acquire.class, this::onAcquire)
+        .onCommand(CancelWait.class, this::onCancel)
+        .onCommand(BuildletUp.class, this::onUp)
+        .onCommand(BuildletDown.class, this::onDown)
+        .onCommand(BuildletIdle.class, this::onIdle)
+        .onCommand(LeaseResult.class, this::onLeaseResult)
+        .onCommand(GetView.class, (s, c) -> Effect().reply(c.replyTo(), view(s)))
+        .build();
+  }
+
+  private ReplyEffect<HostPoolEvents.Event, HostPoolState> onAcquire(HostPoolState s, Acquire c) {
+    if (s.waiting(c.waiter().buildId())) {
+      return Effect().noReply();
+    }
+    return Effect().persist(new HostPoolEvents.WaiterAdded(c.waiter())).thenRun(this::dispatch).thenNoReply();
+  }
+
+  private ReplyEffect<HostPoolEvents.Event, HostPoolState> onCancel(HostPoolState s, CancelWait c) {
+    if (!s.waiting(c.buildId())) {
+      return Effect().noReply();
+    }
+    return Effect().persist(new HostPoolEvents.WaiterCancelled(c.buildId())).thenNoReply();
+  }
+
+  private ReplyEffect<HostPoolEvents.Event, HostPoolState> onUp(HostPoolState s, BuildletUp c) {
+    String id = c.info().agentId();
+    Machine before = machines.get(id);
+    machines.put(id, new Machine(c.info(), c.idle(), c.leasedTo()));
+    if (before == null) {
+      ctx.getLog().info("Pool [{}]: buildlet [{}] ({}) connected", hostType, id, c.info().hostname());
+    }
+    dispatch(s);
+    return Effect().noReply();
+  }
+
+  private ReplyEffect<HostPoolEvents.Event, HostPoolState> onDown(HostPoolState s, BuildletDown c) {
+    if (machines.remove(c.agentId()) != null) {
+      ctx.getLog().info("Pool [{}]: buildlet [{}] gone: {}", hostType, c.agentId(), c.cause());
+    }
+    demand(s);
+    return Effect().noReply();
+  }
+
+  private ReplyEffect<HostPoolEvents.Event, HostPoolState> onIdle(HostPoolState s, BuildletIdle c) {
+    Machine m = machines.get(c.agentId());
+    if (m != null) {
+      machines.put(c.agentId(), new Machine(m.info(), true, null));
+      dispatch(s);
+    }
+    return Effect().noReply();
+  }
+
+  private ReplyEffect<HostPoolEvents.Event, HostPoolState> onLeaseResult(HostPoolState s, LeaseResult c) {
+    offeringBuilds.remove(c.waiter().buildId());
+    offeredBuildlets.remove(c.agentId());
+    Machine m = machines.get(c.agentId());
+    if (c.reply().isError()) {
+      ctx.getLog().debug("Pool [{}]: lease of [{}] refused: {}", hostType, c.agentId(), c.reply().getError().getMessage());
+      if (m != null) {
+        machines.put(c.agentId(), new Machine(m.info(), false, m.leasedTo()));
+      }
+      dispatch(s);
+      return Effect().noReply();
+    }
+    Buildlet.Granted g = c.reply().getValue();
+    if (m != null) {
+      machines.put(c.agentId(), new Machine(m.info(), false, c.waiter().buildId()));
+    }
+    if (!s.waiting(c.waiter().buildId())) {
+      // Cancelled while the lease was under way: give the buildlet back.
+      sharding.entityRefFor(Buildlet.ENTITY_KEY, c.agentId()).tell(new Buildlet.Release(c.waiter().buildId()));
+      return Effect().noReply();
+    }
+    return Effect()
+        .persist(new HostPoolEvents.WaiterServed(c.waiter().buildId(), c.agentId()))
+        .thenRun(
+            ns -> {
+              sharding
+                  .entityRefFor(BuildRun.ENTITY_KEY, c.waiter().buildId())
+                  .tell(new BuildRun.BuildletAssigned(g));
+              dispatch(ns);
+            })
+        .thenNoReply();
+  }
+
+  /** Pairs waiters with idle machines, best waiter first. */
+  private void dispatch(HostPoolState s) {
+    List<Machine> idle = new ArrayList<>();
+    for (Machine m : machines.values()) {
+      if (m.idle() && !offeredBuildlets.contains(m.info().agentId())) {
+        idle.add(m);
+      }
+    }
+    int next = 0;
+    for (Waiter w : s.waiters()) {
+      if (next >= idle.size()) {
+        break;
+      }
+      if (offeringBuilds.contains(w.buildId())) {
+        continue;
+      }
+      Machine m = idle.get(next++);
+      offer(w, m);
+    }
+    demand(s);
+  }
+
+  private void offer(Waiter w, Machine m) {
+    String agentId = m.info().agentId();
+    offeringBuilds.add(w.buildId());
+    offeredBuildlets.add(agentId);
+    ctx.askWithStatus(
+        Buildlet.Granted.class,
+        sharding.entityRefFor(Buildlet.ENTITY_KEY, agentId),
+        Duration.ofSeconds(10),
+        r -> new Buildlet.Lease(w.buildId(), r),
+        (g, err) -> new LeaseResult(w, agentId, err == null ? StatusReply.success(g) : StatusReply.error(err)));
+  }
+
+  /** Tells the local pool how many builds wait with no machine to serve them. */
+  private void demand(HostPoolState s) {
+    if (localPool == null || spec == null || spec.pool() != PoolKind.LOCAL) {
+      return;
+    }
+    localPool.tell(new LocalPool.Demand(hostType, s.waiters().size(), machines.size(), countIdle()));
+  }
+
+  private int countIdle() {
+    int n = 0;
+    for (Machine m : machines.values()) {
+      if (m.idle()) {
+        n++;
+      }
+    }
+    return n;
+  }
+
+  private PoolView view(HostPoolState s) {
+    return new PoolView(
+        hostType,
+        spec == null ? "unknown" : spec.pool().name().toLowerCase(java.util.Locale.ROOT),
+        spec == null ? 0 : spec.expected(),
+        List.copyOf(machines.values()),
+        s.waiters(),
+        s.served());
+  }
+
+  @Override
+  public EventHandler<HostPoolState, HostPoolEvents.Event> eventHandler() {
+    return newEventHandlerBuilder().forAnyState().onAnyEvent(HostPoolState::apply);
+  }
+}

@@ -1,0 +1,131 @@
+package dev.grange.node.testing;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import dev.grange.node.GrangeNode;
+import dev.grange.node.store.FreePorts;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.function.Predicate;
+
+/**
+ * A real node for integration tests: the shared Cassandra, a unique keyspace, a free HTTP port,
+ * a var dir under target/, and the farm config the test gives. Restartable on the same keyspace,
+ * port and var dir, to prove that what was persisted survives.
+ */
+public final class TestNode implements AutoCloseable {
+  public static final ObjectMapper JSON = new ObjectMapper();
+  private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+  private final String keyspace;
+  private final int port;
+  private final Path varDir;
+  private final String farm;
+  private GrangeNode node;
+
+  public TestNode(String name, String farmConfig) throws IOException {
+    this.keyspace = SharedCassandra.uniqueKeyspace(name);
+    this.port = FreePorts.loopback(1)[0];
+    this.varDir = Path.of("target", "it-var", keyspace).toAbsolutePath();
+    this.farm = farmConfig;
+  }
+
+  public TestNode start() {
+    Config c = ConfigFactory.parseString(farm)
+        .withFallback(ConfigFactory.parseString(
+            "grange.node.http.port = " + port + "\n"
+                + "grange.node.var-dir = \"" + varDir + "\"\n"
+                + "grange.node.master-key = \"test-master-key-0123456789abcdef0123456789\"\n"
+                + "grange.store.keyspace = " + keyspace + "\n"
+                + "grange.store.autocreate = on\n"
+                + "pekko.remote.artery.canonical.port = 0\n"
+                + "pekko.cluster.jmx.multi-mbeans-in-same-jvm = on\n"
+                + "pekko.coordinated-shutdown.exit-jvm = off\n"))
+        .withFallback(SharedCassandra.pekkoConfig(keyspace))
+        .withFallback(ConfigFactory.load());
+    node = GrangeNode.start(c.resolve());
+    return this;
+  }
+
+  public void stop() throws Exception {
+    if (node != null) {
+      node.stop().toCompletableFuture().get(60, java.util.concurrent.TimeUnit.SECONDS);
+      node = null;
+    }
+  }
+
+  @Override
+  public void close() throws Exception {
+    stop();
+  }
+
+  public GrangeNode node() {
+    return node;
+  }
+
+  public String base() {
+    return "http://127.0.0.1:" + port;
+  }
+
+  public String wsUrl() {
+    return "ws://127.0.0.1:" + port;
+  }
+
+  public int port() {
+    return port;
+  }
+
+  public HttpResponse<String> get(String path) throws IOException, InterruptedException {
+    return HTTP.send(HttpRequest.newBuilder(URI.create(base() + path)).timeout(Duration.ofSeconds(60)).GET().build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  public HttpResponse<byte[]> getBytes(String path) throws IOException, InterruptedException {
+    return HTTP.send(HttpRequest.newBuilder(URI.create(base() + path)).timeout(Duration.ofSeconds(120)).GET().build(),
+        HttpResponse.BodyHandlers.ofByteArray());
+  }
+
+  public HttpResponse<String> post(String path, String body) throws IOException, InterruptedException {
+    return HTTP.send(HttpRequest.newBuilder(URI.create(base() + path)).timeout(Duration.ofSeconds(60))
+            .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  public HttpResponse<String> delete(String path) throws IOException, InterruptedException {
+    return HTTP.send(HttpRequest.newBuilder(URI.create(base() + path)).timeout(Duration.ofSeconds(60)).DELETE().build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  public JsonNode json(String path) throws IOException, InterruptedException {
+    HttpResponse<String> r = get(path);
+    if (r.statusCode() != 200) {
+      throw new AssertionError("GET " + path + " answered " + r.statusCode() + ": " + r.body());
+    }
+    return JSON.readTree(r.body());
+  }
+
+  /** Polls GET path until the JSON satisfies the condition or the deadline passes. */
+  public JsonNode await(String path, Predicate<JsonNode> until, Duration deadline) throws Exception {
+    long end = System.nanoTime() + deadline.toNanos();
+    JsonNode last = null;
+    while (System.nanoTime() < end) {
+      HttpResponse<String> r = get(path);
+      if (r.statusCode() == 200) {
+        last = JSON.readTree(r.body());
+        if (until.test(last)) {
+          return last;
+        }
+      }
+      Thread.onSpinWait();
+      java.util.concurrent.locks.LockSupport.parkNanos(50_000_000L);
+    }
+    throw new AssertionError("GET " + path + " did not reach the expected state within " + deadline + "; last: " + last);
+  }
+}
