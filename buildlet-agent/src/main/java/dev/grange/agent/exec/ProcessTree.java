@@ -34,7 +34,7 @@ final class ProcessTree {
           fresh = true;
         }
       }
-      // Parents first: a stopped parent forks no more children while its children are killed.
+      // Every handle was taken before any kill, so the order of the kills does not matter.
       for (ProcessHandle h : seen.values()) {
         h.destroyForcibly();
       }
