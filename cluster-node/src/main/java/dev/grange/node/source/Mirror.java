@@ -122,7 +122,13 @@ final class Mirror {
    * @throws SourceException {@code REPO_UNREACHABLE} if that fetch failed
    */
   void fetch(long notBefore) throws SourceException {
-    lock.lock();
+    try {
+      lock.lockInterruptibly();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new SourceException(
+          Kind.REPO_UNREACHABLE, "Interrupted while waiting to fetch " + remote.display(), e);
+    }
     try {
       if (fetched && lastStart - notBefore >= 0) {
         if (lastFailure != null) {
@@ -186,7 +192,7 @@ final class Mirror {
       if (e instanceof UncheckedIOException u) {
         throw u;
       }
-      String why = scrub(describe(e));
+      String why = scrub(describe(e)).replaceFirst("^[a-z+]+://[^ ]*: ", "");
       log.info("Fetching [{}] failed: {}", remote.display(), why);
       throw new SourceException(
           Kind.REPO_UNREACHABLE,
@@ -283,12 +289,13 @@ final class Mirror {
     return b.toString();
   }
 
-  private static void sleep(long nanos) throws SourceException {
+  private void sleep(long nanos) throws SourceException {
     try {
       Thread.sleep(nanos / 1_000_000, (int) (nanos % 1_000_000));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new SourceException(Kind.REPO_UNREACHABLE, "Interrupted while waiting to fetch", e);
+      throw new SourceException(
+          Kind.REPO_UNREACHABLE, "Interrupted while waiting to fetch " + remote.display(), e);
     }
   }
 

@@ -16,6 +16,7 @@ import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.eclipse.jgit.lib.RepositoryCache.FileKey;
+import org.eclipse.jgit.transport.SshSessionFactory;
 import org.eclipse.jgit.util.FS;
 
 /**
@@ -91,6 +92,12 @@ sealed interface RepoLocation {
           Kind.BAD_REPO,
           "Repository " + display + " uses the scheme '" + scheme + "', which this node does not"
               + " fetch from; use https://, ssh://, git:// or file://");
+    }
+    if (scheme.equals("ssh") && SshSessionFactory.getInstance() == null) {
+      throw new SourceException(
+          Kind.BAD_REPO,
+          "Repository " + display + " is an ssh:// URL, but this node has no SSH transport for"
+              + " git (org.eclipse.jgit.ssh.apache is not installed); use an https:// URL");
     }
     URI uri;
     try {

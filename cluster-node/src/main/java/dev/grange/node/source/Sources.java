@@ -94,9 +94,11 @@ public final class Sources {
   }
 
   /**
-   * The gzip'd tar of the tree at commit {@code sha} (a full 40-hex sha) of {@code repo}; see
-   * {@link TreeArchiver} for what is in it. The same commit always gives the same bytes. The file
-   * is the cache's: callers read it and leave it in place.
+   * The gzip'd tar of the tree at commit {@code sha} (a full 40-hex sha) of {@code repo}: every
+   * directory, file (mode 0644, or 0755 with git's executable bit) and symlink (its target as
+   * stored in git, which may point outside the tree) under relative names, submodules left out,
+   * mtime the commit time, uid/gid 0. The same commit always gives the same bytes. The file is the
+   * cache's: callers read it and leave it in place.
    *
    * @throws SourceException BAD_REPO, BAD_REV (not a full sha), REPO_UNREACHABLE or UNKNOWN_REV
    * @throws UncheckedIOException if the cache directory cannot be written

@@ -51,15 +51,34 @@ public final class LogStore {
     CassandraSession session =
         CassandraSessionRegistry.get(system).sessionFor("pekko.persistence.cassandra");
     if (createTable) {
-      session
-          .executeDDL(
-              "CREATE KEYSPACE IF NOT EXISTS " + keyspace
-                  + " WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}")
-          .toCompletableFuture()
-          .join();
-      session.executeDDL(tableDdl(keyspace)).toCompletableFuture().join();
+      createSchema(system, session, keyspace);
     }
     return new LogStore(session, keyspace);
+  }
+
+  /**
+   * Creates the keyspace, the persistence plugin's journal and snapshot tables and the log table,
+   * and waits for them: the plugin creates its own lazily, and an entity that recovers before the
+   * snapshot table exists fails.
+   */
+  private static void createSchema(ActorSystem<?> system, CassandraSession session, String keyspace) {
+    org.apache.pekko.persistence.cassandra.KeyspaceAndTableStatements s =
+        new org.apache.pekko.persistence.cassandra.KeyspaceAndTableStatements(
+            system,
+            "pekko.persistence.cassandra",
+            org.apache.pekko.persistence.cassandra.PluginSettings.apply(
+                system.classicSystem(), system.settings().config().getConfig("pekko.persistence.cassandra")));
+    List<String> all = new ArrayList<>();
+    all.add("CREATE KEYSPACE IF NOT EXISTS " + keyspace
+        + " WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}");
+    all.add(s.createJournalKeyspaceStatement());
+    all.addAll(s.getCreateJournalTablesStatements());
+    all.add(s.createSnapshotKeyspaceStatement());
+    all.addAll(s.getCreateSnapshotTablesStatements());
+    all.add(tableDdl(keyspace));
+    for (String cql : all) {
+      session.executeDDL(cql).toCompletableFuture().join();
+    }
   }
 
   /** The CQL of the log table (also in cluster-node/ddl/). */

@@ -32,7 +32,11 @@ import java.util.stream.Stream;
 import java.util.zip.GZIPInputStream;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
+import java.nio.file.LinkOption;
+import org.eclipse.jgit.lib.FileMode;
 import org.eclipse.jgit.lib.ObjectId;
+import org.eclipse.jgit.transport.SshSessionFactory;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -58,7 +62,7 @@ class SourcesTest {
   void setUp() throws Exception {
     upstream = GitFixture.bare(tmp.resolve("upstream.git"), "trunk");
     first = upstream.commit("trunk", T1, "Add a readme\n\nLonger text.\n", Map.of("README.md", file("hello\n")));
-    big = new byte[3 << 20];
+    big = new byte[(1 << 20) + 12345]; // over TreeArchiver's 1 MiB streaming threshold
     new Random(42).nextBytes(big);
     secondTree = new LinkedHashMap<>();
     secondTree.put("README.md", file("hello again\n"));
@@ -148,6 +152,15 @@ class SourcesTest {
   }
 
   @Test
+  void revWithDotDotCannotReadAFileOutsideTheRepository() throws Exception {
+    Files.writeString(tmp.resolve("planted"), first.name() + "\n");
+    for (String rev : List.of("../planted", "refs/../../planted", "refs/heads/../../../planted")) {
+      SourceException e = assertThrows(SourceException.class, () -> sources.resolve(local(), rev), rev);
+      assertTrue(e.kind() == Kind.BAD_REV || e.kind() == Kind.UNKNOWN_REV, e.getMessage());
+    }
+  }
+
+  @Test
   void directoryThatIsNotARepositoryIsBadRepo() throws Exception {
     Path plain = Files.createDirectories(tmp.resolve("plain"));
     SourceException e = assertKind(Kind.BAD_REPO, () -> sources.resolve(plain.toString(), "HEAD"));
@@ -218,6 +231,26 @@ class SourcesTest {
   }
 
   @Test
+  void aRemoteIsNotFetchedAgainWithinTheMinimumInterval() throws Exception {
+    Sources patient = new Sources(tmp.resolve("patient"), Duration.ofHours(1), Duration.ofSeconds(30));
+    assertEquals(second.name(), patient.resolve(upstream.url(), "trunk").sha());
+    upstream.commit("trunk", T2 + 120, "Third", Map.of("README.md", file("three\n")));
+    assertEquals(second.name(), patient.resolve(upstream.url(), "trunk").sha(), "served from the mirror");
+    assertEquals(first.name(), patient.resolve(upstream.url(), first.name()).sha(), "known sha, no fetch");
+  }
+
+  @Test
+  void sshUrlNeedsAnSshTransport() {
+    String url = "ssh://git@127.0.0.1:1/x.git";
+    if (SshSessionFactory.getInstance() == null) {
+      SourceException e = assertKind(Kind.BAD_REPO, () -> sources.resolve(url, "main"));
+      assertTrue(e.getMessage().contains(url) && e.getMessage().contains("https://"), e.getMessage());
+    } else {
+      assertKind(Kind.REPO_UNREACHABLE, () -> sources.resolve(url, "main"));
+    }
+  }
+
+  @Test
   void unknownRevOnARemoteIsUnknownRev() {
     SourceException e = assertKind(Kind.UNKNOWN_REV, () -> sources.resolve(upstream.url(), "no-such-branch"));
     assertTrue(e.getMessage().contains(upstream.url()), e.getMessage());
@@ -264,7 +297,7 @@ class SourcesTest {
     for (String name : expected) {
       GitFixture.Node n = secondTree.get(name);
       Entry e = tar.get(name);
-      if (n.mode().equals(org.eclipse.jgit.lib.FileMode.SYMLINK)) {
+      if (n.mode().equals(FileMode.SYMLINK)) {
         assertTrue(e.symlink(), name);
         assertEquals(new String(n.content(), StandardCharsets.UTF_8), e.linkName(), name);
       } else {
@@ -332,6 +365,31 @@ class SourcesTest {
     } finally {
       pool.shutdownNow();
     }
+  }
+
+  @Test
+  void tarExtractsTheArchiveWithModesAndSymlinks() throws Exception {
+    Assumptions.assumeTrue(Files.isExecutable(Path.of("/bin/tar")) || Files.isExecutable(Path.of("/usr/bin/tar")), "no tar");
+    Path archive = sources.archive(local(), second.name());
+    Path out = Files.createDirectories(tmp.resolve("extracted"));
+    Process p = new ProcessBuilder("tar", "-xzf", archive.toString(), "-C", out.toString())
+        .redirectErrorStream(true).start();
+    String log = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+    assertEquals(0, p.exitValue(), log);
+    for (var e : secondTree.entrySet()) {
+      Path f = out.resolve(e.getKey());
+      GitFixture.Node n = e.getValue();
+      if (n.mode().equals(FileMode.SYMLINK)) {
+        assertEquals(new String(n.content(), StandardCharsets.UTF_8), Files.readSymbolicLink(f).toString());
+      } else if (n.mode().equals(FileMode.GITLINK)) {
+        assertFalse(Files.exists(f, LinkOption.NOFOLLOW_LINKS), e.getKey());
+      } else {
+        assertArrayEquals(n.content(), Files.readAllBytes(f), e.getKey());
+        assertEquals(n.mode().equals(FileMode.EXECUTABLE_FILE), Files.isExecutable(f), e.getKey());
+      }
+    }
+    assertEquals(T2 * 1000, Files.getLastModifiedTime(out.resolve("README.md")).toMillis());
   }
 
   @Test
