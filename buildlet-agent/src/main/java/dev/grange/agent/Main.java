@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.IntConsumer;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
@@ -24,9 +25,16 @@ public final class Main {
   public static void main(String[] args) {
     Agent agent;
     AgentOptions options;
+    AtomicBoolean inShutdownHook = new AtomicBoolean();
     try {
       options = AgentOptions.parse(args);
-      agent = launch(options, System::exit);
+      // System.exit from inside a shutdown hook never returns: the hook then never ends and the
+      // JVM never exits. A drain that the hook started ends with halt below instead.
+      agent = launch(options, status -> {
+        if (!inShutdownHook.get()) {
+          System.exit(status);
+        }
+      });
     } catch (AgentOptions.UsageException e) {
       System.err.println("grange agent: " + e.getMessage());
       System.err.println(AgentOptions.USAGE);
@@ -38,7 +46,13 @@ public final class Main {
       return;
     }
     long grace = options.graceMs();
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> agent.drain(grace), "grange-drain"));
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      inShutdownHook.set(true);
+      agent.drain(grace);
+      // Drained: exit 0, so whoever sent SIGTERM (a pool, systemd) sees a clean stop. The agent
+      // has no other hook worth waiting for.
+      Runtime.getRuntime().halt(agent.stopped().getNow(0));
+    }, "grange-drain"));
     agent.start();
     int status = agent.stopped().join();
     System.exit(status);

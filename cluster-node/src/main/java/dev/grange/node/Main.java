@@ -68,6 +68,10 @@ public final class Main {
       throw e;
     }
     EmbeddedCassandra store = cassandra;
+    if (store != null) {
+      // Cassandra stops after the node, in the one hook below.
+      store.stopOnlyWhenAsked();
+    }
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       System.out.println("Stopping Grange ...");
       try {

@@ -1,9 +1,11 @@
 package dev.grange.node.pool;
 
+import dev.grange.node.ChildSession;
 import dev.grange.protocol.model.HostTypeSpec;
 import dev.grange.protocol.model.PoolKind;
 import dev.grange.protocol.wire.Handshake;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -148,12 +150,19 @@ public final class LocalPool extends AbstractBehavior<LocalPool.Command> {
           "--hostname", instance,
           "--workdir", dir.resolve("work").toString(),
           "--spool-dir", dir.resolve("spool").toString()));
-      ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
+      ProcessBuilder pb = new ProcessBuilder(ChildSession.detached(cmd)).redirectErrorStream(true)
           .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("agent.log").toFile()));
       Process p = pb.start();
       running.get(hostType).put(instance, p);
       getContext().getLog().info("Started local agent [{}] of [{}], pid {}", instance, hostType, p.pid());
-      p.onExit().thenAccept(done -> self.tell(new Exited(instance, done.exitValue())));
+      p.onExit().thenAccept(done -> {
+        // A clean exit (0, or 143 after a SIGTERM) leaves nothing worth keeping; a crashed
+        // agent's dir (its agent.log) stays for the operator.
+        if (done.exitValue() == 0 || done.exitValue() == 143) {
+          deleteTree(dir);
+        }
+        self.tell(new Exited(instance, done.exitValue()));
+      });
       return true;
     } catch (IOException e) {
       getContext().getLog().error("Cannot start a local agent of [{}]: {}", hostType, e.toString());
@@ -165,6 +174,15 @@ public final class LocalPool extends AbstractBehavior<LocalPool.Command> {
     byte[] b = new byte[n];
     random.nextBytes(b);
     return b;
+  }
+
+  /** Runs off the actor (in a process-exit callback): touches no actor state. */
+  private static void deleteTree(Path dir) {
+    try (var walk = Files.walk(dir)) {
+      walk.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+    } catch (IOException | UncheckedIOException e) {
+      // Left for the operator; the next agent gets a new instance name and dir.
+    }
   }
 
   private void stopAll() {

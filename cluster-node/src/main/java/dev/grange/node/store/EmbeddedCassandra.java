@@ -1,5 +1,6 @@
 package dev.grange.node.store;
 
+import dev.grange.node.ChildSession;
 import java.io.File;
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -320,7 +321,7 @@ public final class EmbeddedCassandra implements AutoCloseable {
     command.add("org.apache.cassandra.service.CassandraDaemon");
 
     ProcessBuilder builder =
-        new ProcessBuilder(command)
+        new ProcessBuilder(ChildSession.detached(command))
             .directory(settings.dir().toFile())
             .redirectErrorStream(true)
             .redirectOutput(ProcessBuilder.Redirect.appendTo(stdout.toFile()));
@@ -422,6 +423,15 @@ public final class EmbeddedCassandra implements AutoCloseable {
     } catch (InterruptedException e) {
       p.destroyForcibly();
     }
+  }
+
+  /**
+   * Hands the stop at JVM exit to the caller, whose own shutdown hook must call {@link #stop()}
+   * once whatever uses this server has stopped: JVM shutdown hooks run concurrently, so this
+   * server's own hook would stop it under a node that is still writing.
+   */
+  public void stopOnlyWhenAsked() {
+    removeShutdownHook();
   }
 
   private void removeShutdownHook() {
