@@ -107,6 +107,18 @@ public final class BuildletSession extends AbstractBehavior<BuildletSession.Comm
     INSTANCE
   }
 
+  /** The socket had its time to flush the last frames and close; stop regardless. */
+  private enum LingerOver implements Command {
+    INSTANCE
+  }
+
+  /**
+   * How long a session that closed the socket waits for the outgoing frames (the {@code closing}
+   * that says why) to be written and the socket to close: stopping at once would tear the socket
+   * down under them, and the agent would never hear why.
+   */
+  private static final Duration LINGER = Duration.ofSeconds(5);
+
   private record Stored(int stream, long offset, int length, Throwable failure) implements Command {}
 
   private record AttachResult(StatusReply<Done> reply) implements Command {}
@@ -156,18 +168,15 @@ public final class BuildletSession extends AbstractBehavior<BuildletSession.Comm
   private final Deps deps;
   private final BoundedSourceQueue<Message> out;
   private final String sessionId = UUID.randomUUID().toString();
-  private final Map<Long, Pending> pending = new HashMap<>();
+  private final Requests requests = new Requests();
   private final Map<Integer, ExecOutput> execStreams = new HashMap<>();
   private final Map<String, ExecOutput> execs = new HashMap<>();
   private final Map<String, ActorRef<ExecEvent>> listeners = new HashMap<>();
-  private final Map<Integer, OutgoingFile> outStreams = new HashMap<>();
+  private final Map<Integer, OutgoingArchive> outStreams = new HashMap<>();
   private BuildletInfo info;
-  private long nextId = 1;
   private int nextStream = 1;
   private int pingsUnanswered;
   private boolean closed;
-
-  private record Pending(long sentAtNanos, boolean deadline, Consumer<AgentFrame> onAnswer, Consumer<String> onLost) {}
 
   private BuildletSession(
       ActorContext<Command> ctx,
@@ -190,8 +199,9 @@ public final class BuildletSession extends AbstractBehavior<BuildletSession.Comm
     return newReceiveBuilder()
         .onMessage(InStarted.class, m -> ack(m.ackTo()))
         .onMessage(InFrame.class, this::onFrame)
-        .onMessageEquals(InClosed.INSTANCE, () -> end("socket closed by the agent", false))
-        .onMessage(InFailed.class, m -> end("socket failed: " + m.cause().getMessage(), false))
+        .onMessageEquals(InClosed.INSTANCE, () -> closed ? Behaviors.stopped() : end("socket closed by the agent", false))
+        .onMessage(InFailed.class, m -> closed ? Behaviors.stopped() : end("socket failed: " + m.cause().getMessage(), false))
+        .onMessageEquals(LingerOver.INSTANCE, Behaviors::stopped)
         .onMessageEquals(Tick.INSTANCE, this::onTick)
         .onMessageEquals(ReadyTimeout.INSTANCE, this::onReadyTimeout)
         .onMessage(AttachResult.class, this::onAttachResult)
@@ -231,7 +241,7 @@ public final class BuildletSession extends AbstractBehavior<BuildletSession.Comm
     } catch (ProtocolException e) {
       return violation(e.getMessage());
     }
-    return closed ? Behaviors.stopped() : this;
+    return this;
   }
 
   private void onText(AgentFrame f) {
@@ -245,11 +255,11 @@ public final class BuildletSession extends AbstractBehavior<BuildletSession.Comm
     } else if (f instanceof Frame.Pong) {
       pingsUnanswered = 0;
     } else if (f instanceof Frame.Credit c) {
-      OutgoingFile o = outStreams.get(c.stream());
+      OutgoingArchive o = outStreams.get(c.stream());
       if (o == null) {
         throw new ProtocolException("credit for unknown stream " + c.stream());
       }
-      o.credit += c.bytes();
+      o.credit(c.bytes());
       pump(o);
     } else if (f instanceof AgentFrame.Exit x) {
       onExit(x);
@@ -257,11 +267,8 @@ public final class BuildletSession extends AbstractBehavior<BuildletSession.Comm
       getContext().getLog().info("Buildlet [{}] is draining: {}", who.agentId(), d.reason());
       deps.buildlets().draining(who.agentId(), getContext().getSelf(), d.reason());
     } else if (f instanceof AgentFrame.Answer a) {
-      Pending p = pending.remove(a.id());
-      if (p == null) {
+      if (!requests.answer(a)) {
         getContext().getLog().debug("Answer to unknown request [{}] from [{}]", a.id(), who.agentId());
-      } else {
-        p.onAnswer().accept(f);
       }
     } else if (f instanceof Frame.End e) {
       throw new ProtocolException("end for unknown stream " + e.stream());
@@ -300,14 +307,14 @@ public final class BuildletSession extends AbstractBehavior<BuildletSession.Comm
   }
 
   private Behavior<Command> onTick() {
+    if (closed) {
+      return this;
+    }
     if (pingsUnanswered >= 3) {
       return end("missed 3 heartbeats", true);
     }
-    long now = System.nanoTime();
-    for (Pending p : pending.values()) {
-      if (p.deadline() && now - p.sentAtNanos() > deps.requestTimeout().toNanos()) {
-        return end("a request went unanswered for " + deps.requestTimeout(), true);
-      }
+    if (requests.anyOverdue(System.nanoTime(), deps.requestTimeout())) {
+      return end("a request went unanswered for " + deps.requestTimeout(), true);
     }
     pingsUnanswered++;
     send(new Frame.Ping(System.currentTimeMillis()));
@@ -322,15 +329,13 @@ public final class BuildletSession extends AbstractBehavior<BuildletSession.Comm
       m.listener().tell(new ExecEvent.Lost(s.execId(), closed ? "session closed" : "exec id in use", 0));
       return this;
     }
-    long id = nextId++;
     int stream = nextStream++;
     ExecOutput o = new ExecOutput(m.buildId(), m.attempt(), m.step(), s.execId(), stream, 0);
     execStreams.put(stream, o);
     execs.put(s.execId(), o);
     listeners.put(s.execId(), m.listener());
-    pending.put(
-        id,
-        new Pending(
+    long id =
+        requests.add(
             System.nanoTime(),
             true,
             a -> {
@@ -341,7 +346,7 @@ public final class BuildletSession extends AbstractBehavior<BuildletSession.Comm
                 m.listener().tell(new ExecEvent.Refused(s.execId(), e.code().wire(), e.message()));
               }
             },
-            cause -> {}));
+            cause -> {});
     send(
         new NodeFrame.Exec(
             id, s.execId(), s.cmd(), s.args(), s.env(), s.dir(), s.path(), s.sys(), s.timeoutMs(), stream));
@@ -378,7 +383,7 @@ public final class BuildletSession extends AbstractBehavior<BuildletSession.Comm
       getContext().getLog().warn("Log store write failed for [{}] step [{}]: {}", o.buildId, o.step, m.failure().toString());
       ActorRef<ExecEvent> l = listeners.get(o.execId);
       forgetExec(o);
-      send(new NodeFrame.Cancel(nextId++, o.execId));
+      send(new NodeFrame.Cancel(requests.nextId(), o.execId));
       if (l != null) {
         l.tell(new ExecEvent.Lost(o.execId, "log store unavailable: " + m.failure().getMessage(), o.storedEnd()));
       }
@@ -436,31 +441,13 @@ public final class BuildletSession extends AbstractBehavior<BuildletSession.Comm
 
   private Behavior<Command> onCancel(CancelExec m) {
     if (execs.containsKey(m.execId())) {
-      long id = nextId++;
-      pending.put(id, new Pending(System.nanoTime(), true, a -> {}, c -> {}));
+      long id = requests.add(System.nanoTime(), true, a -> {}, c -> {});
       send(new NodeFrame.Cancel(id, m.execId()));
     }
     return this;
   }
 
   // ---- put source ----
-
-  /** An archive file being sent on a stream within the agent's credit. */
-  private static final class OutgoingFile {
-    final int stream;
-    final java.nio.channels.FileChannel channel;
-    final java.security.MessageDigest sha256;
-    long credit = Limits.INITIAL_CREDIT;
-    long sent;
-    boolean reading;
-    boolean ended;
-
-    OutgoingFile(int stream, java.nio.channels.FileChannel channel) throws java.security.NoSuchAlgorithmException {
-      this.stream = stream;
-      this.channel = channel;
-      this.sha256 = java.security.MessageDigest.getInstance("SHA-256");
-    }
-  }
 
   private Behavior<Command> onPutSource(PutSource m) {
     if (closed) {
@@ -492,22 +479,20 @@ public final class BuildletSession extends AbstractBehavior<BuildletSession.Comm
       req.replyTo().tell(StatusReply.error("buildlet session closed"));
       return this;
     }
-    OutgoingFile o;
+    OutgoingArchive o;
     try {
-      o = new OutgoingFile(nextStream++, java.nio.channels.FileChannel.open(m.archive()));
+      o = new OutgoingArchive(nextStream++, m.archive());
     } catch (Exception e) {
       req.replyTo().tell(StatusReply.error("cannot open the source archive: " + e.getMessage()));
       return this;
     }
-    long id = nextId++;
     outStreams.put(o.stream, o);
-    pending.put(
-        id,
-        new Pending(
+    long id =
+        requests.add(
             System.nanoTime(),
             false,
             a -> {
-              closeQuietly(o);
+              o.close();
               outStreams.remove(o.stream);
               if (a instanceof AgentFrame.Ok) {
                 req.replyTo().tell(StatusReply.ack());
@@ -515,36 +500,24 @@ public final class BuildletSession extends AbstractBehavior<BuildletSession.Comm
                 req.replyTo().tell(StatusReply.error("agent refused the source archive: " + e.code().wire() + ": " + e.message()));
               }
             },
-            cause -> req.replyTo().tell(StatusReply.error(cause))));
+            cause -> req.replyTo().tell(StatusReply.error(cause)));
     send(new NodeFrame.PutTar(id, req.dir(), o.stream, true));
     pump(o);
     return this;
   }
 
-  private void pump(OutgoingFile o) {
-    if (o.reading || o.ended || closed) {
+  private void pump(OutgoingArchive o) {
+    int want = closed ? 0 : o.nextRead();
+    if (want == 0) {
       return;
     }
-    long want = Math.min(o.credit, Limits.MAX_PAYLOAD_BYTES);
-    if (want <= 0) {
-      return;
-    }
-    o.reading = true;
     int stream = o.stream;
     getContext()
         .pipeToSelf(
             CompletableFuture.supplyAsync(
                 () -> {
                   try {
-                    java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate((int) want);
-                    int n = o.channel.read(buf);
-                    if (n < 0) {
-                      return new byte[0];
-                    }
-                    byte[] b = new byte[n];
-                    buf.flip();
-                    buf.get(b);
-                    return b;
+                    return o.read(want);
                   } catch (java.io.IOException e) {
                     throw new java.util.concurrent.CompletionException(e);
                   }
@@ -554,23 +527,19 @@ public final class BuildletSession extends AbstractBehavior<BuildletSession.Comm
   }
 
   private Behavior<Command> onChunkRead(ChunkRead m) {
-    OutgoingFile o = outStreams.get(m.stream());
+    OutgoingArchive o = outStreams.get(m.stream());
     if (o == null || closed) {
       return this;
     }
-    o.reading = false;
     if (m.failure() != null) {
+      o.failed();
       return end("reading the source archive failed: " + m.failure().getMessage(), true);
     }
     if (m.bytes().length == 0) {
-      o.ended = true;
-      send(new Frame.End(o.stream, o.sent, java.util.HexFormat.of().formatHex(o.sha256.digest())));
+      send(o.end());
       return this;
     }
-    o.sha256.update(m.bytes());
-    sendBinary(DataFrame.encode(o.stream, StreamKind.DATA, o.sent, m.bytes(), 0, m.bytes().length));
-    o.sent += m.bytes().length;
-    o.credit -= m.bytes().length;
+    sendBinary(o.frame(m.bytes()));
     pump(o);
     return this;
   }
@@ -606,8 +575,7 @@ public final class BuildletSession extends AbstractBehavior<BuildletSession.Comm
       replyTo.tell(StatusReply.error("buildlet session closed"));
       return;
     }
-    long id = nextId++;
-    pending.put(id, new Pending(System.nanoTime(), true, onAnswer, cause -> replyTo.tell(StatusReply.error(cause))));
+    long id = requests.add(System.nanoTime(), true, onAnswer, cause -> replyTo.tell(StatusReply.error(cause)));
     send(frame.apply(id));
   }
 
@@ -662,38 +630,31 @@ public final class BuildletSession extends AbstractBehavior<BuildletSession.Comm
   /** Ends the session: every waiter hears a communication failure; the buildlet is detached. */
   private Behavior<Command> end(String cause, boolean closeSocket) {
     if (closed) {
-      return Behaviors.stopped();
+      return this;
     }
     closed = true;
     getContext().getLog().info("Buildlet [{}] session ended: {}", who.agentId(), cause);
-    if (closeSocket) {
-      out.complete();
-    }
+    timers.cancel(Tick.INSTANCE);
+    timers.cancel(ReadyTimeout.INSTANCE);
     for (Iterator<Map.Entry<String, ActorRef<ExecEvent>>> it = listeners.entrySet().iterator(); it.hasNext(); ) {
       Map.Entry<String, ActorRef<ExecEvent>> e = it.next();
       ExecOutput o = execs.get(e.getKey());
       e.getValue().tell(new ExecEvent.Lost(e.getKey(), cause, o == null ? 0 : o.storedEnd()));
       it.remove();
     }
-    for (Pending p : pending.values()) {
-      p.onLost().accept("buildlet session ended: " + cause);
-    }
-    pending.clear();
-    for (OutgoingFile o : outStreams.values()) {
-      closeQuietly(o);
-    }
+    requests.loseAll("buildlet session ended: " + cause);
+    outStreams.values().forEach(OutgoingArchive::close);
     if (info != null) {
       deps.buildlets().detach(who.agentId(), getContext().getSelf(), cause);
     }
-    return Behaviors.stopped();
-  }
-
-  private static void closeQuietly(OutgoingFile o) {
-    try {
-      o.channel.close();
-    } catch (java.io.IOException ignored) {
-      // Nothing to do: the file is a cache entry, read-only here.
+    if (closeSocket) {
+      // Completing the queue flushes what is in it, then closes the socket; the inbound side
+      // ends after that (InClosed), which stops this actor, or LINGER does.
+      out.complete();
+      timers.startSingleTimer(LingerOver.INSTANCE, LINGER);
+      return this;
     }
+    return Behaviors.stopped();
   }
 
   private static Throwable unwrap(Throwable t) {

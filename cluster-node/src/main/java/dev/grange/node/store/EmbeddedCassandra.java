@@ -1,11 +1,9 @@
 package dev.grange.node.store;
 
 import dev.grange.node.ChildSession;
-import java.io.File;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.io.RandomAccessFile;
-import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -14,14 +12,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
-import java.util.Optional;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,53 +40,9 @@ public final class EmbeddedCassandra implements AutoCloseable {
   /** System property that names the classpath file when {@code Settings.classpathFile} is null. */
   public static final String CLASSPATH_FILE_PROPERTY = "grange.cassandra.classpath-file";
 
-  /** Where the {@code cassandra-runtime} module writes the server's classpath, from the root. */
-  private static final Path CLASSPATH_FILE_IN_REPO =
-      Path.of("cassandra-runtime", "target", "cassandra.classpath");
-
-  /** Oldest and newest Java that Cassandra 5.0 starts on (24 removed the security manager). */
-  private static final int MIN_JAVA = 17;
-
-  private static final int MAX_JAVA = 23;
-
-  private static final Path JVM_DIR = Path.of("/usr/lib/jvm");
   private static final Duration POLL_INTERVAL = Duration.ofMillis(200);
   private static final Duration STOP_TIMEOUT = Duration.ofSeconds(20);
   private static final int LOG_TAIL_LINES = 40;
-
-  /**
-   * JDK 17 module flags from Cassandra 5.0's {@code conf/jvm17-server.options} (JPMS section and
-   * Netty options). Without them start-up dies in {@code FileUtils}.
-   */
-  private static final List<String> JVM17_SERVER_OPTIONS =
-      List.of(
-          "-Djdk.attach.allowAttachSelf=true",
-          "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED",
-          "--add-exports", "java.management.rmi/com.sun.jmx.remote.internal.rmi=ALL-UNNAMED",
-          "--add-exports", "java.rmi/sun.rmi.registry=ALL-UNNAMED",
-          "--add-exports", "java.rmi/sun.rmi.server=ALL-UNNAMED",
-          "--add-exports", "java.sql/java.sql=ALL-UNNAMED",
-          "--add-exports", "java.base/java.lang.ref=ALL-UNNAMED",
-          "--add-exports", "jdk.unsupported/sun.misc=ALL-UNNAMED",
-          "--add-exports", "jdk.compiler/com.sun.tools.javac.file=ALL-UNNAMED",
-          "--add-exports", "jdk.attach/sun.tools.attach=ALL-UNNAMED",
-          "--add-opens", "java.base/java.lang.module=ALL-UNNAMED",
-          "--add-opens", "java.base/jdk.internal.loader=ALL-UNNAMED",
-          "--add-opens", "java.base/jdk.internal.ref=ALL-UNNAMED",
-          "--add-opens", "java.base/jdk.internal.reflect=ALL-UNNAMED",
-          "--add-opens", "java.base/jdk.internal.math=ALL-UNNAMED",
-          "--add-opens", "java.base/jdk.internal.module=ALL-UNNAMED",
-          "--add-opens", "java.base/jdk.internal.util.jar=ALL-UNNAMED",
-          "--add-opens", "jdk.management/com.sun.management.internal=ALL-UNNAMED",
-          "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED",
-          "--add-opens", "java.base/java.io=ALL-UNNAMED",
-          "--add-opens", "java.base/java.lang.reflect=ALL-UNNAMED",
-          "--add-opens", "jdk.compiler/com.sun.tools.javac=ALL-UNNAMED",
-          "--add-opens", "java.base/java.lang=ALL-UNNAMED",
-          "--add-opens", "java.base/java.util=ALL-UNNAMED",
-          "-Dio.netty.tryReflectionSetAccessible=true",
-          "-Dio.netty.allocator.useCacheForAllThreads=true",
-          "-Dio.netty.allocator.maxOrder=11");
 
   /**
    * How to run the server.
@@ -189,8 +139,8 @@ public final class EmbeddedCassandra implements AutoCloseable {
    */
   public static EmbeddedCassandra start(Settings settings) throws IOException {
     Objects.requireNonNull(settings, "settings");
-    String classpath = readClasspath(locateClasspathFile(settings));
-    Path java = locateJava(settings.javaHome());
+    String classpath = CassandraJvm.readClasspath(CassandraJvm.locateClasspathFile(settings));
+    Path java = CassandraJvm.locateJava(settings.javaHome());
     EmbeddedCassandra cassandra = new EmbeddedCassandra(settings, java, classpath);
     cassandra.launch();
     return cassandra;
@@ -291,8 +241,8 @@ public final class EmbeddedCassandra implements AutoCloseable {
     Files.createDirectories(settings.dir().resolve("data"));
     Path yaml = conf.resolve("cassandra.yaml");
     Path logback = conf.resolve("logback.xml");
-    Files.writeString(yaml, CassandraYaml.render(settings), StandardCharsets.UTF_8);
-    Files.writeString(logback, LOGBACK_XML, StandardCharsets.UTF_8);
+    Files.writeString(yaml, CassandraConfig.yaml(settings), StandardCharsets.UTF_8);
+    Files.writeString(logback, CassandraConfig.LOGBACK_XML, StandardCharsets.UTF_8);
 
     Path stdout = logs.resolve("stdout.log");
     // The log is appended across restarts; failures show only what this run wrote.
@@ -308,7 +258,7 @@ public final class EmbeddedCassandra implements AutoCloseable {
     command.add("-Djava.net.preferIPv4Stack=true");
     // Cassandra installs a security manager; explicit so that Java 18..23 still allow it.
     command.add("-Djava.security.manager=allow");
-    command.addAll(JVM17_SERVER_OPTIONS);
+    command.addAll(CassandraJvm.JVM17_SERVER_OPTIONS);
     command.add("-Dcassandra.config=" + yaml.toUri());
     command.add("-Dcassandra-foreground=yes");
     command.add("-Dcassandra.storagedir=" + settings.dir().resolve("data"));
@@ -459,243 +409,4 @@ public final class EmbeddedCassandra implements AutoCloseable {
     }
   }
 
-  // ---- classpath -------------------------------------------------------------------------
-
-  private static Path locateClasspathFile(Settings settings) throws IOException {
-    if (settings.classpathFile() != null) {
-      return requireClasspathFile(settings.classpathFile(), "Settings.classpathFile");
-    }
-    String property = System.getProperty(CLASSPATH_FILE_PROPERTY);
-    if (property != null && !property.isBlank()) {
-      return requireClasspathFile(Path.of(property), "system property " + CLASSPATH_FILE_PROPERTY);
-    }
-    Path cwd = Path.of("").toAbsolutePath();
-    for (Path dir = cwd; dir != null; dir = dir.getParent()) {
-      Path candidate = dir.resolve(CLASSPATH_FILE_IN_REPO);
-      if (Files.isRegularFile(candidate)) {
-        return candidate;
-      }
-    }
-    throw new IOException(
-        "Cannot start Cassandra: no "
-            + CLASSPATH_FILE_IN_REPO
-            + " found in "
-            + cwd
-            + " or any directory above it. Run `mvn -B -DskipTests install` in the repository"
-            + " root to build it, or point system property "
-            + CLASSPATH_FILE_PROPERTY
-            + " at the file.");
-  }
-
-  private static Path requireClasspathFile(Path file, String source) throws IOException {
-    if (!Files.isRegularFile(file)) {
-      throw new IOException(
-          "Cannot start Cassandra: the classpath file "
-              + file.toAbsolutePath()
-              + " (from "
-              + source
-              + ") does not exist. Run `mvn -B -DskipTests install` in the repository root:"
-              + " the cassandra-runtime module writes it to "
-              + CLASSPATH_FILE_IN_REPO
-              + ".");
-    }
-    return file;
-  }
-
-  private static String readClasspath(Path file) throws IOException {
-    String classpath = Files.readString(file, StandardCharsets.UTF_8).strip();
-    Optional<String> server =
-        Stream.of(classpath.split(File.pathSeparator))
-            .filter(entry -> entry.contains("cassandra-all"))
-            .findFirst();
-    if (server.isEmpty()) {
-      throw new IOException(
-          "Cannot start Cassandra: the classpath file "
-              + file
-              + " does not name cassandra-all. Rebuild it with `mvn -B -DskipTests install`.");
-    }
-    if (!Files.isRegularFile(Path.of(server.get()))) {
-      throw new IOException(
-          "Cannot start Cassandra: "
-              + server.get()
-              + " (named in "
-              + file
-              + ") is missing. Run `mvn -B -DskipTests install` to download it again.");
-    }
-    return classpath;
-  }
-
-  // ---- Java ------------------------------------------------------------------------------
-
-  private static Path locateJava(Path javaHome) throws IOException {
-    if (javaHome != null) {
-      int version = javaVersion(javaHome);
-      if (version < MIN_JAVA || version > MAX_JAVA) {
-        throw new IOException(
-            "Cannot start Cassandra with Settings.javaHome "
-                + javaHome
-                + ": it is Java "
-                + (version < 0 ? "of unknown version" : version)
-                + ", Cassandra 5.0 needs Java "
-                + MIN_JAVA
-                + ".."
-                + MAX_JAVA
-                + ".");
-      }
-      return javaBinary(javaHome);
-    }
-    int current = Runtime.version().feature();
-    Path currentHome = Path.of(System.getProperty("java.home"));
-    if (current >= MIN_JAVA && current <= MAX_JAVA && Files.isExecutable(javaBinary(currentHome))) {
-      return javaBinary(currentHome);
-    }
-    Optional<Path> installed = installedJava();
-    if (installed.isPresent()) {
-      return javaBinary(installed.get());
-    }
-    throw new IOException(
-        "Cannot start Cassandra: it needs Java "
-            + MIN_JAVA
-            + ".."
-            + MAX_JAVA
-            + " (5.0 does not start on 24+), but this JVM is Java "
-            + current
-            + " ("
-            + currentHome
-            + ") and "
-            + JVM_DIR
-            + " holds no Java "
-            + MIN_JAVA
-            + ". Install a JDK 17 (e.g. apt-get install openjdk-17-jdk-headless) or set"
-            + " Settings.javaHome.");
-  }
-
-  /** A Java 17 under /usr/lib/jvm, else the oldest one in range. */
-  private static Optional<Path> installedJava() {
-    if (!Files.isDirectory(JVM_DIR)) {
-      return Optional.empty();
-    }
-    record Installed(Path home, int version) {}
-    try (Stream<Path> homes = Files.list(JVM_DIR)) {
-      return homes
-          .filter(home -> !Files.isSymbolicLink(home) && Files.isExecutable(javaBinary(home)))
-          .map(home -> new Installed(home, javaVersion(home)))
-          .filter(i -> i.version() >= MIN_JAVA && i.version() <= MAX_JAVA)
-          .min(
-              Comparator.comparingInt(Installed::version)
-                  .thenComparing(i -> i.home().toString()))
-          .map(Installed::home);
-    } catch (IOException e) {
-      throw new UncheckedIOException("Could not list " + JVM_DIR, e);
-    }
-  }
-
-  private static Path javaBinary(Path home) {
-    return home.resolve("bin").resolve("java");
-  }
-
-  private static final Pattern RELEASE_VERSION =
-      Pattern.compile("^JAVA_VERSION=\"(?:1\\.)?(\\d+)", Pattern.MULTILINE);
-  private static final Pattern VERSION_OUTPUT = Pattern.compile("version \"(?:1\\.)?(\\d+)");
-
-  /** The feature version (17, 21...) of a Java home, or -1 when it cannot be told. */
-  static int javaVersion(Path home) {
-    Path release = home.resolve("release");
-    try {
-      if (Files.isRegularFile(release)) {
-        Matcher m = RELEASE_VERSION.matcher(Files.readString(release, StandardCharsets.UTF_8));
-        if (m.find()) {
-          return Integer.parseInt(m.group(1));
-        }
-      }
-      if (!Files.isExecutable(javaBinary(home))) {
-        return -1;
-      }
-      Process p =
-          new ProcessBuilder(javaBinary(home).toString(), "-version")
-              .redirectErrorStream(true)
-              .start();
-      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-      p.waitFor(10, TimeUnit.SECONDS);
-      Matcher m = VERSION_OUTPUT.matcher(out);
-      return m.find() ? Integer.parseInt(m.group(1)) : -1;
-    } catch (IOException e) {
-      return -1;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return -1;
-    }
-  }
-
-  // ---- configuration ---------------------------------------------------------------------
-
-  /** Console only: the child's stdout is the log file, and INFO keeps it readable. */
-  private static final String LOGBACK_XML =
-      """
-      <configuration scan="false">
-        <appender name="STDOUT" class="ch.qos.logback.core.ConsoleAppender">
-          <encoder>
-            <pattern>%-5level [%thread] %date{ISO8601} %F:%L - %msg%n</pattern>
-          </encoder>
-        </appender>
-        <root level="INFO">
-          <appender-ref ref="STDOUT"/>
-        </root>
-      </configuration>
-      """;
-
-  /** The minimal single-node cassandra.yaml, Cassandra 5.0 key names with units. */
-  static final class CassandraYaml {
-    private CassandraYaml() {}
-
-    static String render(Settings s) {
-      Path data = s.dir().resolve("data");
-      return """
-          # Written by Grange's EmbeddedCassandra on every start: edits are lost.
-          cluster_name: 'grange'
-          num_tokens: 1
-          initial_token: 0
-          partitioner: org.apache.cassandra.dht.Murmur3Partitioner
-          endpoint_snitch: SimpleSnitch
-          seed_provider:
-            - class_name: org.apache.cassandra.locator.SimpleSeedProvider
-              parameters:
-                - seeds: "127.0.0.1:%2$d"
-          listen_address: 127.0.0.1
-          rpc_address: 127.0.0.1
-          storage_port: %2$d
-          native_transport_port: %1$d
-          start_native_transport: true
-          data_file_directories:
-            - %3$s
-          commitlog_directory: %4$s
-          saved_caches_directory: %5$s
-          hints_directory: %6$s
-          cdc_raw_directory: %7$s
-          commitlog_sync: periodic
-          commitlog_sync_period: 10000ms
-          commitlog_segment_size: 8MiB
-          concurrent_reads: 8
-          concurrent_writes: 8
-          concurrent_counter_writes: 8
-          memtable_heap_space: 64MiB
-          memtable_offheap_space: 64MiB
-          key_cache_size: 8MiB
-          disk_access_mode: mmap_index_only
-          """
-          .formatted(
-              s.cqlPort(),
-              s.storagePort(),
-              quote(data.resolve("data")),
-              quote(data.resolve("commitlog")),
-              quote(data.resolve("saved_caches")),
-              quote(data.resolve("hints")),
-              quote(data.resolve("cdc_raw")));
-    }
-
-    /** A YAML single-quoted scalar: safe for any path. */
-    private static String quote(Path path) {
-      return "'" + path.toString().replace("'", "''") + "'";
-    }
-  }
 }

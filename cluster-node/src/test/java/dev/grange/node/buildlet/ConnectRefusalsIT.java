@@ -14,6 +14,7 @@ import java.net.http.HttpResponse;
 import java.net.http.WebSocket;
 import java.net.http.WebSocketHandshakeException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -157,6 +158,12 @@ class ConnectRefusalsIT {
     assertTrue(closing.get("reason").asText().contains("unknown stream"), closing.toString());
   }
 
+  private static void run(Path dir, String... cmd) throws Exception {
+    Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertEquals(0, p.waitFor(), String.join(" ", cmd) + ": " + out);
+  }
+
   private static JsonNode awaitOp(Recorder r, String op) throws Exception {
     long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
     while (System.nanoTime() < end) {
@@ -183,6 +190,16 @@ class ConnectRefusalsIT {
     assertEquals(400, notRepo.statusCode(), notRepo.body());
     assertEquals(404, node.get("/api/v1/builds/nosuchbuild").statusCode());
     assertEquals(404, node.delete("/api/v1/builds/nosuchbuild").statusCode());
+    Path repo = java.nio.file.Files.createTempDirectory(Path.of("target").toAbsolutePath(), "refusals-repo");
+    run(repo, "git", "init", "-q", "-b", "main");
+    run(repo, "git", "-c", "user.name=T", "-c", "user.email=t@example.com", "commit", "-q", "--allow-empty", "-m", "one");
+    HttpResponse<String> noRev = node.post("/api/v1/builds",
+        "{\"builder\":\"lab-check\",\"repo\":\"" + repo + "\",\"rev\":\"no-such-branch\"}");
+    assertEquals(404, noRev.statusCode(), noRev.body());
+    assertTrue(noRev.body().contains("unknown_rev") && noRev.body().contains("no-such-branch"), noRev.body());
+    HttpResponse<String> noSha = node.post("/api/v1/builds",
+        "{\"builder\":\"lab-check\",\"repo\":\"" + repo + "\",\"rev\":\"" + "ab".repeat(20) + "\"}");
+    assertEquals(404, noSha.statusCode(), noSha.body());
     JsonNode queues = node.json("/api/v1/queues");
     queues.forEach(q -> assertEquals(0, q.get("waiters").size(), "nothing was queued: " + queues));
   }
