@@ -53,7 +53,8 @@ final class LogFollower {
       String buildId, int attemptWanted, Cursor cur, Supplier<CompletionStage<BuildRunState>> state) {
     return state.get().thenCompose(s -> {
       int attempt = attemptWanted > 0 ? attemptWanted : Math.max(1, s.currentAttempt());
-      boolean latest = attempt == s.currentAttempt();
+      // A build still queued has no attempt yet: its first attempt is the one to wait for.
+      boolean latest = attempt >= s.currentAttempt();
       List<BuildRunState.StepResult> steps = s.steps();
       Cursor c = cur;
       if (c.step() == -1) {

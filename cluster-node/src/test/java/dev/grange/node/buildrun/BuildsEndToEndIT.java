@@ -14,6 +14,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import dev.grange.protocol.wire.Handshake;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -28,6 +30,7 @@ class BuildsEndToEndIT {
   static final String FARM = """
       grange.hosts {
         it-local { pool = local, local { min = 2, max = 2 }, expected = 2 }
+        it-dedicated { pool = reverse, expected = 1 }
       }
       grange.builders {
         it-ok {
@@ -42,6 +45,24 @@ class BuildsEndToEndIT {
           steps = [
             { name = fails, cmd = "/bin/sh", args = ["-c", "echo before failing; exit 3"], sys = true, timeout = 1m }
             { name = never, cmd = "/bin/sh", args = ["-c", "echo never runs"], sys = true, timeout = 1m }
+          ]
+        }
+        it-live {
+          host-type = it-local
+          steps = [
+            { name = drip, cmd = "/bin/sh", args = ["-c", "for i in 1 2 3 4 5 6; do echo drip $i; sleep 0.2; done"], sys = true, timeout = 1m }
+          ]
+        }
+        it-long {
+          host-type = it-local
+          steps = [
+            { name = long, cmd = "/bin/sh", args = ["-c", "echo started; exec sleep 2999"], sys = true, timeout = 10m }
+          ]
+        }
+        it-rev {
+          host-type = it-dedicated
+          steps = [
+            { name = where, cmd = "/bin/sh", args = ["-c", "echo on $(cat data/file.txt | head -n 1)"], sys = true, timeout = 1m }
           ]
         }
         it-slow {
@@ -69,15 +90,107 @@ class BuildsEndToEndIT {
     git("-c", "user.name=Test", "-c", "user.email=t@example.com", "commit", "-q", "-m", "first");
     head = new String(new ProcessBuilder("git", "rev-parse", "HEAD").directory(repo.toFile()).start().getInputStream().readAllBytes()).trim();
     node = new TestNode("e2e", FARM).start();
-    node.await("/api/v1/pools", p -> p.get(0).get("idle").asInt() == 2, Duration.ofSeconds(60));
+    node.await("/api/v1/pools", p -> pool(p, "it-local").get("idle").asInt() == 2, Duration.ofSeconds(60));
   }
 
   @AfterAll
   static void stop() throws Exception {
+    if (dedicated != null) {
+      dedicated.destroy();
+      dedicated.waitFor(30, TimeUnit.SECONDS);
+    }
     if (node != null) {
       node.close();
     }
   }
+
+  static Process dedicated;
+
+  @Test
+  void aLiveLogFollowerGetsEveryByteAndEndsWithTheBuild() throws Exception {
+    String id = submit("it-live");
+    // Asked at once, while the build is queued or running: the answer streams until it is over.
+    String live = new String(node.getBytes("/api/v1/builds/" + id + "/log").body(), StandardCharsets.UTF_8);
+    assertEquals("drip 1\ndrip 2\ndrip 3\ndrip 4\ndrip 5\ndrip 6\n", live);
+    assertEquals("ok", node.json("/api/v1/builds/" + id).get("state").asText());
+  }
+
+  @Test
+  void cancelKillsTheRunningStepFreesTheMachineAndEndsTheBuildCancelled() throws Exception {
+    String id = submit("it-long");
+    node.await("/api/v1/builds/" + id, j -> j.get("steps").get(0).get("state").asText().equals("running"), Duration.ofSeconds(60));
+    awaitProcess("sleep\u00002999", true);
+    HttpResponse<String> del = node.delete("/api/v1/builds/" + id);
+    assertEquals(202, del.statusCode(), del.body());
+    JsonNode j = node.await("/api/v1/builds/" + id, x -> x.get("state").asText().equals("cancelled"), Duration.ofSeconds(30));
+    assertEquals("cancelled by request", j.get("reason").asText(), j.toString());
+    awaitProcess("sleep\u00002999", false);
+    HttpResponse<String> again = node.delete("/api/v1/builds/" + id);
+    assertEquals(409, again.statusCode(), again.body());
+    assertTrue(again.body().contains("already over"), again.body());
+    node.await("/api/v1/pools", p -> pool(p, "it-local").get("idle").asInt() == 2, Duration.ofSeconds(60));
+    assertEquals("started\n", new String(node.getBytes("/api/v1/builds/" + id + "/log").body(), StandardCharsets.UTF_8));
+  }
+
+  @Test
+  void aDedicatedMachineOfAReverseHostTypeDialsInWithItsHostKeyAndBuilds() throws Exception {
+    Path key = Files.createTempFile(Path.of("target").toAbsolutePath(), "dedicated", ".key");
+    Files.writeString(key, Handshake.hostKey(TestNode.MASTER_KEY.getBytes(StandardCharsets.UTF_8), "it-dedicated"));
+    Path log = Files.createTempFile(Path.of("target").toAbsolutePath(), "dedicated", ".log");
+    dedicated = new ProcessBuilder(
+            Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx128m",
+            "-cp", System.getProperty("java.class.path"), "dev.grange.agent.Main",
+            "--node", "ws://127.0.0.1:1", "--node", node.wsUrl(),
+            "--host-type", "it-dedicated", "--key-file", key.toString(), "--hostname", "box-behind-nat")
+        .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    node.await("/api/v1/pools", p -> pool(p, "it-dedicated").get("idle").asInt() == 1, Duration.ofSeconds(60));
+    JsonNode machines = node.json("/api/v1/buildlets");
+    boolean listed = false;
+    for (JsonNode m : machines) {
+      listed |= m.get("hostname").asText().equals("box-behind-nat") && m.get("hostType").asText().equals("it-dedicated");
+    }
+    assertTrue(listed, machines.toString());
+    String id = submit("it-rev");
+    JsonNode j = node.await("/api/v1/builds/" + id, x -> x.get("state").asText().equals("ok"), Duration.ofSeconds(60));
+    assertEquals("box-behind-nat", j.get("attempts").get(0).get("hostname").asText(), j.toString());
+    assertEquals("on data file\n", new String(node.getBytes("/api/v1/builds/" + id + "/log").body(), StandardCharsets.UTF_8));
+  }
+
+  private static String submit(String builder) throws Exception {
+    HttpResponse<String> r = node.post("/api/v1/builds",
+        "{\"builder\":\"" + builder + "\",\"repo\":\"" + repo + "\",\"rev\":\"HEAD\"}");
+    assertEquals(202, r.statusCode(), r.body());
+    return TestNode.JSON.readTree(r.body()).get("id").asText();
+  }
+
+  private static JsonNode pool(JsonNode pools, String hostType) {
+    for (JsonNode p : pools) {
+      if (p.get("hostType").asText().equals(hostType)) {
+        return p;
+      }
+    }
+    throw new AssertionError("no pool " + hostType + " in " + pools);
+  }
+
+  /** Waits until a process whose command line contains {@code cmdline} (NUL-separated) exists, or is gone. */
+  private static void awaitProcess(String cmdline, boolean present) throws Exception {
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (System.nanoTime() < end) {
+      boolean found = ProcessHandle.allProcesses().anyMatch(h -> {
+        try {
+          return new String(Files.readAllBytes(Path.of("/proc", Long.toString(h.pid()), "cmdline")), StandardCharsets.UTF_8).contains(cmdline);
+        } catch (java.io.IOException | SecurityException e) {
+          return false;
+        }
+      });
+      if (found == present) {
+        return;
+      }
+      java.util.concurrent.locks.LockSupport.parkNanos(50_000_000L);
+    }
+    throw new AssertionError("process [" + cmdline.replace('\u0000', ' ') + "] still " + (present ? "absent" : "running") + " after 30 s");
+  }
+
 
   static void git(String... args) throws Exception {
     List<String> cmd = new ArrayList<>(List.of("git"));

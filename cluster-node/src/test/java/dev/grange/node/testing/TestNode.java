@@ -22,6 +22,8 @@ import java.util.function.Predicate;
  */
 public final class TestNode implements AutoCloseable {
   public static final ObjectMapper JSON = new ObjectMapper();
+  /** The master key of every test node: tests derive host keys from it. */
+  public static final String MASTER_KEY = "test-master-key-0123456789abcdef0123456789";
   private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
   private final String keyspace;
@@ -42,7 +44,7 @@ public final class TestNode implements AutoCloseable {
         .withFallback(ConfigFactory.parseString(
             "grange.node.http.port = " + port + "\n"
                 + "grange.node.var-dir = \"" + varDir + "\"\n"
-                + "grange.node.master-key = \"test-master-key-0123456789abcdef0123456789\"\n"
+                + "grange.node.master-key = \"" + MASTER_KEY + "\"\n"
                 + "grange.store.keyspace = " + keyspace + "\n"
                 + "grange.store.autocreate = on\n"
                 + "pekko.remote.artery.canonical.port = 0\n"
