@@ -1,0 +1,52 @@
+package dev.grange.node;
+
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import dev.grange.node.store.FreePorts;
+import dev.grange.protocol.model.InvalidConfigException;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A node with a bad builder or node setting refuses to start, with one line per problem naming
+ * its key, before it binds its port or joins a cluster: an operator's typo never runs half a farm.
+ */
+class NodeStartRefusalTest {
+  private static Config config(String farm) {
+    return ConfigFactory.parseString(farm)
+        .withFallback(ConfigFactory.parseString("grange.node.master-key = \"0123456789abcdef0123456789abcdef\""))
+        .withFallback(ConfigFactory.load())
+        .resolve();
+  }
+
+  @Test
+  void aBuilderWithAMissingHostTypeAndABadTimeoutIsRefusedNamingBothKeys() throws IOException {
+    int port = FreePorts.loopback(1)[0];
+    Config c = config("""
+        grange.node.http.port = %d
+        grange.hosts { linux { pool = reverse } }
+        grange.builders {
+          a { host-type = linxu, steps = [ { name = make, cmd = make } ] }
+          b { host-type = linux, steps = [ { name = test, cmd = go, timeout = "-1m" } ] }
+        }
+        """.formatted(port));
+    InvalidConfigException e = assertThrows(InvalidConfigException.class, () -> GrangeNode.start(c));
+    assertTrue(e.getMessage().contains("grange.builders.a.host-type"), e.getMessage());
+    assertTrue(e.getMessage().contains("grange.builders.b.steps[0].timeout"), e.getMessage());
+    try (ServerSocket s = new ServerSocket()) {
+      s.bind(new InetSocketAddress("127.0.0.1", port)); // the node never bound it
+    }
+  }
+
+  @Test
+  void aNonPositiveHeartbeatIsRefusedNamingTheKey() {
+    Config c = config("grange.node.buildlet.heartbeat = 0s");
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> NodeSettings.fromConfig(c));
+    assertTrue(e.getMessage().contains("grange.node.buildlet.heartbeat"), e.getMessage());
+  }
+}
