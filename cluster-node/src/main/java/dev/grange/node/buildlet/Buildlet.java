@@ -1,5 +1,6 @@
 package dev.grange.node.buildlet;
 
+import dev.grange.node.Peers;
 import dev.grange.node.schedule.HostPool;
 import dev.grange.protocol.CborSerializable;
 import java.time.Duration;
@@ -8,6 +9,7 @@ import java.util.concurrent.CompletionStage;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.RecipientRef;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -98,34 +100,36 @@ public final class Buildlet
   }
 
   public static void init(ClusterSharding sharding, Duration announceEvery, Duration wipeTimeout) {
+    Peers peers = Peers.sharded(sharding);
     sharding.init(
-        Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), sharding, announceEvery, wipeTimeout)));
+        Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), peers, announceEvery, wipeTimeout)));
   }
 
-  public static Behavior<Command> create(String agentId, ClusterSharding sharding, Duration announceEvery, Duration wipeTimeout) {
+  /** The entity of one agent; {@code peers} reaches its host pool. */
+  public static Behavior<Command> create(String agentId, Peers peers, Duration announceEvery, Duration wipeTimeout) {
     return Behaviors.setup(
         ctx ->
             Behaviors.withTimers(
                 timers -> {
                   timers.startTimerWithFixedDelay(Announce.INSTANCE, announceEvery);
-                  return new Buildlet(agentId, ctx, timers, sharding, wipeTimeout);
+                  return new Buildlet(agentId, ctx, timers, peers, wipeTimeout);
                 }));
   }
 
   private final String agentId;
   private final ActorContext<Command> ctx;
-  private final ClusterSharding sharding;
+  private final Peers peers;
   private final Duration wipeTimeout;
   /** A release whose wipe is under way; not persisted: a crash mid-wipe leaves the lease, and the next release wipes again. */
   private String wiping;
 
-  private Buildlet(String agentId, ActorContext<Command> ctx, TimerScheduler<Command> timers, ClusterSharding sharding, Duration wipeTimeout) {
+  private Buildlet(String agentId, ActorContext<Command> ctx, TimerScheduler<Command> timers, Peers peers, Duration wipeTimeout) {
     super(
         PersistenceId.of(ENTITY_KEY.name(), agentId),
         SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(10), 0.2));
     this.agentId = agentId;
     this.ctx = ctx;
-    this.sharding = sharding;
+    this.peers = peers;
     this.wipeTimeout = wipeTimeout;
   }
 
@@ -269,7 +273,7 @@ public final class Buildlet
     return newEventHandlerBuilder().forAnyState().onAnyEvent(BuildletState::apply);
   }
 
-  private org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef<HostPool.Command> pool(BuildletState s) {
-    return sharding.entityRefFor(HostPool.ENTITY_KEY, s.info().hostType());
+  private RecipientRef<HostPool.Command> pool(BuildletState s) {
+    return peers.hostPool(s.info().hostType());
   }
 }

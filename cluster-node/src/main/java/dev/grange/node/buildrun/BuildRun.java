@@ -1,5 +1,6 @@
 package dev.grange.node.buildrun;
 
+import dev.grange.node.Peers;
 import dev.grange.node.buildlet.Buildlet;
 import dev.grange.node.buildrun.BuildRunState.Status;
 import dev.grange.node.schedule.HostPool;
@@ -76,22 +77,27 @@ public final class BuildRun
   }
 
   public static void init(org.apache.pekko.actor.typed.ActorSystem<?> system, ClusterSharding sharding, int maxRetries, Duration passivateAfter) {
+    Peers peers = Peers.sharded(sharding);
     sharding.init(
-        Entity.of(
-                ENTITY_KEY,
-                ctx ->
-                    Behaviors.<Command>setup(
-                        c ->
-                            Behaviors.withTimers(
-                                t -> new BuildRun(ctx.getEntityId(), c, t, sharding, ctx.getShard(), maxRetries, passivateAfter))))
+        Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), peers, ctx.getShard(), maxRetries, passivateAfter))
             .withSettings(ClusterShardingSettings.create(system).withRememberEntities(true)));
+  }
+
+  /**
+   * The entity of one build; {@code peers} reaches its host pool and buildlets, {@code shard} is
+   * asked to passivate it once it is over.
+   */
+  public static Behavior<Command> create(
+      String buildId, Peers peers, ActorRef<ClusterSharding.ShardCommand> shard, int maxRetries, Duration passivateAfter) {
+    return Behaviors.<Command>setup(
+        c -> Behaviors.withTimers(t -> new BuildRun(buildId, c, t, peers, shard, maxRetries, passivateAfter)));
   }
 
   private final String buildId;
   private final ActorContext<Command> ctx;
   private final TimerScheduler<Command> timers;
-  private final ClusterSharding sharding;
-  private final ActorRef<org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding.ShardCommand> shard;
+  private final Peers peers;
+  private final ActorRef<ClusterSharding.ShardCommand> shard;
   private final int maxRetries;
   private final Duration passivateAfter;
   private ActorRef<AttemptRunner.Command> runner;
@@ -101,7 +107,7 @@ public final class BuildRun
       String buildId,
       ActorContext<Command> ctx,
       TimerScheduler<Command> timers,
-      ClusterSharding sharding,
+      Peers peers,
       ActorRef<ClusterSharding.ShardCommand> shard,
       int maxRetries,
       Duration passivateAfter) {
@@ -111,7 +117,7 @@ public final class BuildRun
     this.buildId = buildId;
     this.ctx = ctx;
     this.timers = timers;
-    this.sharding = sharding;
+    this.peers = peers;
     this.shard = shard;
     this.maxRetries = maxRetries;
     this.passivateAfter = passivateAfter;
@@ -174,8 +180,8 @@ public final class BuildRun
 
   private void acquire(BuildRunState s) {
     BuildSpec spec = s.spec();
-    sharding
-        .entityRefFor(HostPool.ENTITY_KEY, spec.hostType())
+    peers
+        .hostPool(spec.hostType())
         .tell(
             new HostPool.Acquire(
                 new HostPoolEvents.Waiter(
@@ -286,7 +292,7 @@ public final class BuildRun
         .thenRun(
             ns -> {
               if (before == Status.QUEUED) {
-                sharding.entityRefFor(HostPool.ENTITY_KEY, ns.spec().hostType()).tell(new HostPool.CancelWait(buildId));
+                peers.hostPool(ns.spec().hostType()).tell(new HostPool.CancelWait(buildId));
               }
               finished(ns);
             })
@@ -323,7 +329,7 @@ public final class BuildRun
   }
 
   private void release(String agentId) {
-    sharding.entityRefFor(Buildlet.ENTITY_KEY, agentId).tell(new Buildlet.Release(buildId));
+    peers.buildlet(agentId).tell(new Buildlet.Release(buildId));
   }
 
   private void idleLater() {

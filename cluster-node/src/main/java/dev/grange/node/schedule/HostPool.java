@@ -1,5 +1,6 @@
 package dev.grange.node.schedule;
 
+import dev.grange.node.Peers;
 import dev.grange.node.buildlet.Buildlet;
 import dev.grange.node.buildlet.BuildletInfo;
 import dev.grange.node.buildrun.BuildRun;
@@ -80,17 +81,23 @@ public final class HostPool
       implements CborSerializable {}
 
   public static void init(ClusterSharding sharding, Map<String, HostTypeSpec> hosts, ActorRef<LocalPool.Command> localPool) {
+    Peers peers = Peers.sharded(sharding);
     sharding.init(
-        Entity.of(ENTITY_KEY, ctx -> {
-          HostTypeSpec spec = hosts.get(ctx.getEntityId());
-          return Behaviors.setup(c -> new HostPool(ctx.getEntityId(), spec, c, sharding, localPool));
-        }));
+        Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), hosts.get(ctx.getEntityId()), peers, localPool)));
+  }
+
+  /**
+   * The pool of one host type; {@code spec} is null for a host type the config does not name,
+   * {@code localPool} null on a node without one; {@code peers} reaches buildlets and builds.
+   */
+  public static Behavior<Command> create(String hostType, HostTypeSpec spec, Peers peers, ActorRef<LocalPool.Command> localPool) {
+    return Behaviors.setup(c -> new HostPool(hostType, spec, c, peers, localPool));
   }
 
   private final String hostType;
   private final HostTypeSpec spec;
   private final ActorContext<Command> ctx;
-  private final ClusterSharding sharding;
+  private final Peers peers;
   private final ActorRef<LocalPool.Command> localPool;
   private final Map<String, Machine> machines = new LinkedHashMap<>();
   /** Builds and buildlets with a lease request under way. */
@@ -98,14 +105,14 @@ public final class HostPool
   private final Set<String> offeredBuildlets = new HashSet<>();
   private final Map<String, Long> waitingSince = new HashMap<>();
 
-  private HostPool(String hostType, HostTypeSpec spec, ActorContext<Command> ctx, ClusterSharding sharding, ActorRef<LocalPool.Command> localPool) {
+  private HostPool(String hostType, HostTypeSpec spec, ActorContext<Command> ctx, Peers peers, ActorRef<LocalPool.Command> localPool) {
     super(
         PersistenceId.of(ENTITY_KEY.name(), hostType),
         SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(10), 0.2));
     this.hostType = hostType;
     this.spec = spec;
     this.ctx = ctx;
-    this.sharding = sharding;
+    this.peers = peers;
     this.localPool = localPool;
   }
 
@@ -200,16 +207,14 @@ public final class HostPool
     }
     if (!s.waiting(c.waiter().buildId())) {
       // Cancelled while the lease was under way: give the buildlet back.
-      sharding.entityRefFor(Buildlet.ENTITY_KEY, c.agentId()).tell(new Buildlet.Release(c.waiter().buildId()));
+      peers.buildlet(c.agentId()).tell(new Buildlet.Release(c.waiter().buildId()));
       return Effect().noReply();
     }
     return Effect()
         .persist(new HostPoolEvents.WaiterServed(c.waiter().buildId(), c.agentId()))
         .thenRun(
             ns -> {
-              sharding
-                  .entityRefFor(BuildRun.ENTITY_KEY, c.waiter().buildId())
-                  .tell(new BuildRun.BuildletAssigned(g));
+              peers.buildRun(c.waiter().buildId()).tell(new BuildRun.BuildletAssigned(g));
               dispatch(ns);
             })
         .thenNoReply();
@@ -243,7 +248,7 @@ public final class HostPool
     offeredBuildlets.add(agentId);
     ctx.askWithStatus(
         Buildlet.Granted.class,
-        sharding.entityRefFor(Buildlet.ENTITY_KEY, agentId),
+        peers.buildlet(agentId),
         Duration.ofSeconds(10),
         r -> new Buildlet.Lease(w.buildId(), r),
         (g, err) -> new LeaseResult(w, agentId, err == null ? StatusReply.success(g) : StatusReply.error(err)));
