@@ -28,9 +28,10 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * The {@link Buildlet} entity on its own, with probes for its session and its host pool: it is
- * leased to one build at a time, only while connected and idle; a release wipes the workdir
- * before the machine is offered again; a newer socket replaces the older; its pool hears of every
- * change; and all of it survives a restart from the journal.
+ * leased to one build at a time, only while connected, idle and clean; a release wipes the
+ * workdir before the machine is offered again, also when the release or the wipe happened with
+ * no socket; a newer socket replaces the older; its pool hears of every change; and all of it
+ * survives a restart from the journal.
  */
 @ExtendWith(TestKitJUnit5Extension.class)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -150,6 +151,22 @@ class BuildletTest {
   }
 
   @Test
+  void aBuildCannotTakeItsBuildletBackWhileTheWipeAfterItsReleaseRuns() {
+    attach(session);
+    lease("b1");
+    buildlet.runCommand(new Buildlet.Release("b1"));
+    BuildletSession.RemoveAll wipe = peers.expect(session, BuildletSession.RemoveAll.class);
+
+    // E.g. the build's retry, offered this buildlet by a pool that still thinks it idle.
+    assertRefused(lease("b1").reply(), agentId, "wip");
+
+    wipe.replyTo().tell(StatusReply.ack());
+    peers.expect(pool, HostPool.BuildletUp.class);
+    peers.expect(pool, HostPool.BuildletIdle.class);
+    assertEquals(2, lease("b1").state().leases(), "leased again only after the wipe, as a new lease");
+  }
+
+  @Test
   void aReleaseOfAnotherBuildIsIgnored() {
     attach(session);
     lease("b1");
@@ -159,6 +176,41 @@ class BuildletTest {
     assertTrue(result.hasNoEvents());
     assertEquals("b1", result.state().leasedTo());
     assertRefused(lease("b3").reply(), "busy with b1");
+  }
+
+  @Test
+  void aBuildletReleasedWhileDisconnectedIsWipedBeforeItsNextLease() {
+    attach(session);
+    lease("b1");
+    buildlet.runCommand(new Buildlet.Detach(session.ref(), "socket closed"));
+    buildlet.runCommand(new Buildlet.Release("b1"));
+
+    TestProbe<BuildletSession.Command> next = testKit.createTestProbe();
+    attach(next);
+
+    assertRefused(lease("b2").reply(), agentId, "b1");
+    BuildletSession.RemoveAll wipe = peers.expect(next, BuildletSession.RemoveAll.class);
+    wipe.replyTo().tell(StatusReply.ack());
+    receiveUntil(pool, HostPool.BuildletIdle.class::isInstance);
+    assertTrue(lease("b2").reply().isSuccess());
+  }
+
+  @Test
+  void aFailedWipeClosesTheSessionAndTheNextSessionWipesAgain() {
+    attach(session);
+    lease("b1");
+    buildlet.runCommand(new Buildlet.Release("b1"));
+
+    peers.expect(session, BuildletSession.RemoveAll.class).replyTo().tell(StatusReply.error("io_error: disk full"));
+
+    assertEquals(new BuildletSession.Close(1011, "workdir wipe failed"), peers.expect(session, BuildletSession.Close.class));
+    assertRefused(lease("b2").reply(), agentId, "b1");
+
+    TestProbe<BuildletSession.Command> next = testKit.createTestProbe();
+    attach(next);
+    peers.expect(next, BuildletSession.RemoveAll.class).replyTo().tell(StatusReply.ack());
+    receiveUntil(pool, HostPool.BuildletIdle.class::isInstance);
+    assertTrue(lease("b2").reply().isSuccess());
   }
 
   @Test
