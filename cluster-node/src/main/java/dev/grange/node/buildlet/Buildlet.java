@@ -152,7 +152,7 @@ public final class Buildlet
             state -> {
               if (state.attached()) {
                 // The session may have died with a node while this entity was elsewhere: watch it.
-                ctx.watchWith(state.session(), new Detach(state.session(), "session's node is gone"));
+                watch(state.session(), "session's node is gone");
                 wipeIfDirty(state);
               }
             })
@@ -183,7 +183,7 @@ public final class Buildlet
         .persist(new BuildletEvents.SessionAttached(c.info(), c.session()))
         .thenRun(
             ns -> {
-              ctx.watchWith(c.session(), new Detach(c.session(), "session stopped"));
+              watch(c.session(), "session stopped");
               pool(ns).tell(new HostPool.BuildletUp(ns.info(), ns.idle(), ns.leasedTo()));
               wipeIfDirty(ns);
             })
@@ -293,6 +293,12 @@ public final class Buildlet
   @Override
   public EventHandler<BuildletState, BuildletEvents.Event> eventHandler() {
     return newEventHandlerBuilder().forAnyState().onAnyEvent(BuildletState::apply);
+  }
+
+  /** Watches a session; one watched already (attaching again, or after recovery) is watched anew with this cause. */
+  private void watch(ActorRef<BuildletSession.Command> session, String cause) {
+    ctx.unwatch(session);
+    ctx.watchWith(session, new Detach(session, cause));
   }
 
   private RecipientRef<HostPool.Command> pool(BuildletState s) {

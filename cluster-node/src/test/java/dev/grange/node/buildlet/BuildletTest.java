@@ -276,6 +276,15 @@ class BuildletTest {
   }
 
   @Test
+  void afterRecoveryTheSameSessionMayAttachAgain() {
+    attach(session);
+    buildlet.restart();
+
+    assertTrue(attach(session).isSuccess());
+    assertTrue(buildlet.getState().idle());
+  }
+
+  @Test
   void theBuildletReannouncesItselfSoARestartedPoolLearnsItAgain() {
     String id = agentId + "-announcing";
     var announcing = EntityTests.<Buildlet.Command, BuildletEvents.Event, BuildletState>entity(
