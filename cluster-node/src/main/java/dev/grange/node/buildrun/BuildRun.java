@@ -49,7 +49,10 @@ public final class BuildRun
 
   public sealed interface Command extends CborSerializable {}
 
-  /** Accept a build. Replies once it is persisted as queued (idempotent for the same spec). */
+  /**
+   * Accept a build. Replies once it is persisted as queued; idempotent for the same spec, refused
+   * for another spec under the same id or a spec of another build.
+   */
   public record Start(BuildSpec spec, ActorRef<StatusReply<Done>> replyTo) implements Command {}
 
   /** From the host pool: a buildlet leased to this build. */
@@ -169,7 +172,14 @@ public final class BuildRun
   }
 
   private ReplyEffect<BuildRunEvents.Event, BuildRunState> onStart(BuildRunState s, Start c) {
+    if (!buildId.equals(c.spec().buildId())) {
+      return Effect().reply(c.replyTo(), StatusReply.error("the spec is for build " + c.spec().buildId() + ", not for build " + buildId));
+    }
     if (s.status() != Status.NEW) {
+      if (!s.spec().equals(c.spec())) {
+        return Effect().reply(c.replyTo(), StatusReply.error("build " + buildId + " already exists with another spec (builder "
+            + s.spec().builder() + ", rev " + s.spec().rev() + "): submit the new one under a new build id"));
+      }
       return Effect().reply(c.replyTo(), StatusReply.ack());
     }
     return Effect()

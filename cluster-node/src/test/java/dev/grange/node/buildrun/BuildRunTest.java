@@ -138,6 +138,30 @@ class BuildRunTest {
   }
 
   @Test
+  void aStartWithAnotherSpecForAnExistingBuildIsRefused() {
+    run.start();
+    BuildSpec other = BuildRunDriver.spec(run.buildId);
+    BuildSpec changed = new BuildSpec(other.buildId(), "other-builder", other.hostType(), other.steps(), other.repo(), other.rev(),
+        other.requestedRev(), other.commitTimeMs(), other.subject(), other.branch(), other.priority(), other.user(), other.submittedAtMs());
+
+    var start = run.kit.<StatusReply<Done>>runCommand(r -> new BuildRun.Start(changed, r));
+
+    assertRefused(start.reply(), run.buildId, "already exists");
+    assertTrue(start.hasNoEvents());
+    assertEquals(run.spec, run.state().spec());
+  }
+
+  @Test
+  void aStartWhoseSpecNamesAnotherBuildIsRefused() {
+    BuildSpec elsewhere = BuildRunDriver.spec("someone-else");
+
+    var start = run.kit.<StatusReply<Done>>runCommand(r -> new BuildRun.Start(elsewhere, r));
+
+    assertRefused(start.reply(), "someone-else", run.buildId);
+    assertTrue(start.hasNoEvents());
+  }
+
+  @Test
   void cancelOfAFinishedBuildIsRefusedWithAClearReason() {
     run.start();
     run.runAllStepsOk(run.assign("a1"));
