@@ -280,11 +280,16 @@ public final class BuildRun
   }
 
   private ReplyEffect<BuildRunEvents.Event, BuildRunState> onRunnerStopped(BuildRunState s, RunnerStopped c) {
-    if (c.attempt() == runnerAttempt) {
-      runner = null;
-      if (s.status() == Status.DONE && s.lastAttempt() != null) {
-        release(s.lastAttempt().agentId());
-      }
+    if (c.attempt() != runnerAttempt) {
+      return Effect().noReply();
+    }
+    runner = null;
+    if (s.status() == Status.RUNNING && c.attempt() == s.currentAttempt()) {
+      // A runner reports how its attempt ended before it stops; one that did not, failed.
+      return onLost(s, new AttemptLost(c.attempt(), "the attempt's runner stopped without a result"));
+    }
+    if (s.status() == Status.DONE && s.lastAttempt() != null) {
+      release(s.lastAttempt().agentId());
     }
     return Effect().noReply();
   }

@@ -127,6 +127,21 @@ class BuildRunRetryTest {
   }
 
   @Test
+  void anAttemptWhoseRunnerFailsIsRetriedNotLeftRunning() {
+    run.start();
+    BuildletSession.Exec make = run.shipSource(run.assign("a1"));
+
+    // An event the runner cannot handle (no exec id) makes it throw and stop without a report.
+    make.listener().tell(new ExecEvent.Lost(null, "garbled", 0));
+
+    run.released("a1");
+    run.acquired();
+    BuildRunState queued = run.state();
+    assertEquals(Status.QUEUED, queued.status());
+    assertTrue(queued.lastAttempt().cause().contains("stopped"), queued.lastAttempt().cause());
+  }
+
+  @Test
   void aBuildRecoveredWhileRunningCountsTheAttemptAsLostAndQueuesAgain() {
     HostPool.Acquire first = run.start();
     run.assign("a1");
