@@ -61,6 +61,7 @@ class BuildRunRetryTest {
     assertEquals(Status.QUEUED, queued.status());
     assertEquals("socket closed", queued.lastAttempt().cause());
     assertTrue(queued.lastAttempt().endMs() > 0);
+    assertEquals(BuildRunState.StepResult.INTERRUPTED, queued.shownState(queued.steps().get(0)), "its step was cut short");
 
     TestProbe<BuildletSession.Command> second = run.assign("a2");
     run.runAllStepsOk(second);

@@ -204,6 +204,17 @@ class BuildRunTest {
   }
 
   @Test
+  void aCancelledBuildShowsNoStepAsStillRunning() {
+    run.start();
+    run.shipSource(run.assign("a1"));
+
+    run.cancel();
+
+    BuildRunState done = run.state();
+    assertEquals(List.of(BuildRunState.StepResult.INTERRUPTED, "pending"), done.steps().stream().map(done::shownState).toList());
+  }
+
+  @Test
   void aSecondBuildletAssignedToARunningBuildIsGivenBack() {
     run.start();
     TestProbe<BuildletSession.Command> session = run.assign("a1");
