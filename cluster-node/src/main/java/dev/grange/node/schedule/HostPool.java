@@ -17,6 +17,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeoutException;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
@@ -71,7 +72,8 @@ public final class HostPool
   /** The pool as the API shows it. */
   public record GetView(ActorRef<PoolView> replyTo) implements Command {}
 
-  private record LeaseResult(Waiter waiter, String agentId, StatusReply<Buildlet.Granted> reply) implements Command {}
+  /** {@code unanswered}: the ask timed out, so the buildlet may still grant the lease, late. */
+  private record LeaseResult(Waiter waiter, String agentId, StatusReply<Buildlet.Granted> reply, boolean unanswered) implements Command {}
 
   /** A connected machine as the pool sees it. */
   public record Machine(BuildletInfo info, boolean idle, String leasedTo) implements CborSerializable {}
@@ -80,18 +82,22 @@ public final class HostPool
   public record PoolView(String hostType, String pool, int expected, List<Machine> machines, List<Waiter> waiters, long served)
       implements CborSerializable {}
 
+  /** How long a buildlet has to answer a lease before the pool offers the build another one. */
+  public static final Duration LEASE_TIMEOUT = Duration.ofSeconds(10);
+
   public static void init(ClusterSharding sharding, Map<String, HostTypeSpec> hosts, ActorRef<LocalPool.Command> localPool) {
     Peers peers = Peers.sharded(sharding);
     sharding.init(
-        Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), hosts.get(ctx.getEntityId()), peers, localPool)));
+        Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), hosts.get(ctx.getEntityId()), peers, localPool, LEASE_TIMEOUT)));
   }
 
   /**
    * The pool of one host type; {@code spec} is null for a host type the config does not name,
    * {@code localPool} null on a node without one; {@code peers} reaches buildlets and builds.
    */
-  public static Behavior<Command> create(String hostType, HostTypeSpec spec, Peers peers, ActorRef<LocalPool.Command> localPool) {
-    return Behaviors.setup(c -> new HostPool(hostType, spec, c, peers, localPool));
+  public static Behavior<Command> create(
+      String hostType, HostTypeSpec spec, Peers peers, ActorRef<LocalPool.Command> localPool, Duration leaseTimeout) {
+    return Behaviors.setup(c -> new HostPool(hostType, spec, c, peers, localPool, leaseTimeout));
   }
 
   private final String hostType;
@@ -99,13 +105,15 @@ public final class HostPool
   private final ActorContext<Command> ctx;
   private final Peers peers;
   private final ActorRef<LocalPool.Command> localPool;
+  private final Duration leaseTimeout;
   private final Map<String, Machine> machines = new LinkedHashMap<>();
   /** Builds and buildlets with a lease request under way. */
   private final Set<String> offeringBuilds = new HashSet<>();
   private final Set<String> offeredBuildlets = new HashSet<>();
   private final Map<String, Long> waitingSince = new HashMap<>();
 
-  private HostPool(String hostType, HostTypeSpec spec, ActorContext<Command> ctx, Peers peers, ActorRef<LocalPool.Command> localPool) {
+  private HostPool(
+      String hostType, HostTypeSpec spec, ActorContext<Command> ctx, Peers peers, ActorRef<LocalPool.Command> localPool, Duration leaseTimeout) {
     super(
         PersistenceId.of(ENTITY_KEY.name(), hostType),
         SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(10), 0.2));
@@ -114,6 +122,7 @@ public final class HostPool
     this.ctx = ctx;
     this.peers = peers;
     this.localPool = localPool;
+    this.leaseTimeout = leaseTimeout;
   }
 
   @Override
@@ -195,6 +204,12 @@ public final class HostPool
     Machine m = machines.get(c.agentId());
     if (c.reply().isError()) {
       ctx.getLog().debug("Pool [{}]: lease of [{}] refused: {}", hostType, c.agentId(), c.reply().getError().getMessage());
+      if (c.unanswered()) {
+        // Granted after the pool stopped waiting, the lease would hold the buildlet for a build that runs elsewhere.
+        ctx.getLog().warn("Pool [{}]: buildlet [{}] did not answer the lease for [{}] in {}: taken back", hostType, c.agentId(),
+            c.waiter().buildId(), leaseTimeout);
+        peers.buildlet(c.agentId()).tell(new Buildlet.Release(c.waiter().buildId()));
+      }
       if (m != null) {
         machines.put(c.agentId(), new Machine(m.info(), false, m.leasedTo()));
       }
@@ -249,9 +264,9 @@ public final class HostPool
     ctx.askWithStatus(
         Buildlet.Granted.class,
         peers.buildlet(agentId),
-        Duration.ofSeconds(10),
+        leaseTimeout,
         r -> new Buildlet.Lease(w.buildId(), r),
-        (g, err) -> new LeaseResult(w, agentId, err == null ? StatusReply.success(g) : StatusReply.error(err)));
+        (g, err) -> new LeaseResult(w, agentId, err == null ? StatusReply.success(g) : StatusReply.error(err), err instanceof TimeoutException));
   }
 
   /** Tells the local pool how many builds wait with no machine to serve them. */

@@ -59,7 +59,7 @@ class HostPoolTest {
     peers = new TestPeers(testKit);
     localPool = testKit.createTestProbe();
     session = testKit.createTestProbe();
-    pool = start(new HostTypeSpec(hostType, PoolKind.REVERSE, 2, 1, "", null, null, null, HostTypeSpec.DEFAULT_BOOT_TIMEOUT_MS, false));
+    pool = start(reverse());
   }
 
   @AfterEach
@@ -142,6 +142,19 @@ class HostPoolTest {
     assertEquals("b1", second.buildId());
     grant(second, "a2");
     assertEquals("a2", peers.expect(peers.build("b1"), BuildRun.BuildletAssigned.class).buildlet().agentId());
+  }
+
+  @Test
+  void aLeaseLeftUnansweredIsTakenBackAndTheBuildOfferedTheNextBuildlet() {
+    hostType = hostType + "-slow";
+    pool = start(reverse(), Duration.ofMillis(500));
+    acquire(tryBuild("b1", 1_000));
+    up("a1");
+    leaseAskedOf("a1"); // a1's entity is slow (say, recovering): it may still grant the lease, too late
+    up("a2");
+
+    assertEquals(new Buildlet.Release("b1"), peers.expect(peers.buildletProbe("a1"), Buildlet.Release.class));
+    assertEquals("b1", leaseAskedOf("a2").buildId());
   }
 
   @Test
@@ -253,7 +266,15 @@ class HostPoolTest {
   }
 
   private EventSourcedBehaviorTestKit<HostPool.Command, HostPoolEvents.Event, HostPoolState> start(HostTypeSpec spec) {
-    return EntityTests.entity(testKit, HostPool.create(hostType, spec, peers, localPool.ref()));
+    return start(spec, EntityTests.DEADLINE);
+  }
+
+  private EventSourcedBehaviorTestKit<HostPool.Command, HostPoolEvents.Event, HostPoolState> start(HostTypeSpec spec, Duration leaseTimeout) {
+    return EntityTests.entity(testKit, HostPool.create(hostType, spec, peers, localPool.ref(), leaseTimeout));
+  }
+
+  private HostTypeSpec reverse() {
+    return new HostTypeSpec(hostType, PoolKind.REVERSE, 2, 1, "", null, null, null, HostTypeSpec.DEFAULT_BOOT_TIMEOUT_MS, false);
   }
 
   private static Waiter waiter(String buildId, PriorityClass cls, long requestedAtMs, long commitTimeMs, String branch) {

@@ -23,7 +23,7 @@ import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
  */
 public final class EntityTests {
   /** How long a test waits for something that should happen: long, as it only costs time when a test fails. */
-  public static final Duration DEADLINE = Duration.ofSeconds(15);
+  public static final Duration DEADLINE = Duration.ofSeconds(30);
 
   private static final String CBOR_BINDING =
       ConfigUtil.joinPath("pekko", "actor", "serialization-bindings", "dev.grange.protocol.CborSerializable");
