@@ -34,7 +34,7 @@ final class BuildJson {
     for (BuildRunState.StepResult r : s.steps()) {
       ObjectNode st = steps.addObject();
       st.put("name", r.name());
-      st.put("state", r.state());
+      st.put("state", s.shownState(r));
       if (r.finished()) {
         st.put("exitCode", r.exitCode());
         st.put("durationMs", r.durationMs());

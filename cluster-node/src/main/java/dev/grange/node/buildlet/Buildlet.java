@@ -1,5 +1,6 @@
 package dev.grange.node.buildlet;
 
+import dev.grange.node.Peers;
 import dev.grange.node.schedule.HostPool;
 import dev.grange.protocol.CborSerializable;
 import java.time.Duration;
@@ -8,6 +9,7 @@ import java.util.concurrent.CompletionStage;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.RecipientRef;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -32,9 +34,10 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
  * <p>Its {@link BuildletSession} attaches it when the agent's socket is ready and detaches it when
  * the socket ends; a newer socket of the same agent replaces the older one (closed with 4000).
  * Its {@link HostPool} leases it to a build ({@link Lease}); the build releases it ({@link
- * Release}), which wipes the workdir before the buildlet is idle again. It tells its pool every
- * change and re-announces itself on a timer, so a pool that restarted or moved learns its
- * machines again without a lookup. Persists: attached, detached, draining, leased, released.
+ * Release}); the workdir is wiped before the buildlet is leased again, with the next session if
+ * none is attached at the release. It tells its pool every change and re-announces itself on a
+ * timer, so a pool that restarted or moved learns its machines again without a lookup. Persists:
+ * attached, detached, draining, leased, released, workdir wiped.
  */
 public final class Buildlet
     extends EventSourcedBehaviorWithEnforcedReplies<Buildlet.Command, BuildletEvents.Event, BuildletState> {
@@ -53,7 +56,7 @@ public final class Buildlet
   /** The agent is stopping. */
   public record MarkDraining(ActorRef<BuildletSession.Command> session, String reason) implements Command {}
 
-  /** Lease the buildlet to a build; refused unless it is attached, idle and clean. */
+  /** Lease the buildlet to a build; refused unless it is attached, idle and its workdir wiped. */
   public record Lease(String buildId, ActorRef<StatusReply<Granted>> replyTo) implements Command {}
 
   /** The build is done with the buildlet. */
@@ -66,7 +69,7 @@ public final class Buildlet
   public record Granted(String agentId, String hostname, String node, ActorRef<BuildletSession.Command> session)
       implements CborSerializable {}
 
-  private record Wiped(String buildId, StatusReply<Done> result) implements Command {}
+  private record Wiped(String afterBuild, ActorRef<BuildletSession.Command> session, StatusReply<Done> result) implements Command {}
 
   private enum Announce implements Command {
     INSTANCE
@@ -98,34 +101,36 @@ public final class Buildlet
   }
 
   public static void init(ClusterSharding sharding, Duration announceEvery, Duration wipeTimeout) {
+    Peers peers = Peers.sharded(sharding);
     sharding.init(
-        Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), sharding, announceEvery, wipeTimeout)));
+        Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), peers, announceEvery, wipeTimeout)));
   }
 
-  public static Behavior<Command> create(String agentId, ClusterSharding sharding, Duration announceEvery, Duration wipeTimeout) {
+  /** The entity of one agent; {@code peers} reaches its host pool. */
+  public static Behavior<Command> create(String agentId, Peers peers, Duration announceEvery, Duration wipeTimeout) {
     return Behaviors.setup(
         ctx ->
             Behaviors.withTimers(
                 timers -> {
                   timers.startTimerWithFixedDelay(Announce.INSTANCE, announceEvery);
-                  return new Buildlet(agentId, ctx, timers, sharding, wipeTimeout);
+                  return new Buildlet(agentId, ctx, timers, peers, wipeTimeout);
                 }));
   }
 
   private final String agentId;
   private final ActorContext<Command> ctx;
-  private final ClusterSharding sharding;
+  private final Peers peers;
   private final Duration wipeTimeout;
-  /** A release whose wipe is under way; not persisted: a crash mid-wipe leaves the lease, and the next release wipes again. */
+  /** The build after which a wipe is under way; not persisted: after a crash the state is still dirty and it wipes again. */
   private String wiping;
 
-  private Buildlet(String agentId, ActorContext<Command> ctx, TimerScheduler<Command> timers, ClusterSharding sharding, Duration wipeTimeout) {
+  private Buildlet(String agentId, ActorContext<Command> ctx, TimerScheduler<Command> timers, Peers peers, Duration wipeTimeout) {
     super(
         PersistenceId.of(ENTITY_KEY.name(), agentId),
         SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(10), 0.2));
     this.agentId = agentId;
     this.ctx = ctx;
-    this.sharding = sharding;
+    this.peers = peers;
     this.wipeTimeout = wipeTimeout;
   }
 
@@ -147,7 +152,8 @@ public final class Buildlet
             state -> {
               if (state.attached()) {
                 // The session may have died with a node while this entity was elsewhere: watch it.
-                ctx.watchWith(state.session(), new Detach(state.session(), "session's node is gone"));
+                watch(state.session(), "session's node is gone");
+                wipeIfDirty(state);
               }
             })
         .build();
@@ -177,8 +183,9 @@ public final class Buildlet
         .persist(new BuildletEvents.SessionAttached(c.info(), c.session()))
         .thenRun(
             ns -> {
-              ctx.watchWith(c.session(), new Detach(c.session(), "session stopped"));
-              pool(ns).tell(new HostPool.BuildletUp(ns.info(), ns.idle() && wiping == null, ns.leasedTo()));
+              watch(c.session(), "session stopped");
+              pool(ns).tell(new HostPool.BuildletUp(ns.info(), ns.idle(), ns.leasedTo()));
+              wipeIfDirty(ns);
             })
         .thenReply(c.replyTo(), ns -> StatusReply.ack());
   }
@@ -208,13 +215,23 @@ public final class Buildlet
     if (c.buildId().equals(s.leasedTo()) && s.attached()) {
       return Effect().reply(c.replyTo(), StatusReply.success(granted(s)));
     }
-    if (!s.idle() || wiping != null) {
-      String why = !s.attached() ? "not connected" : s.draining() ? "draining" : "busy with " + (s.leasedTo() != null ? s.leasedTo() : wiping);
-      return Effect().reply(c.replyTo(), StatusReply.error("buildlet " + agentId + " is " + why));
+    if (!s.idle()) {
+      return Effect().reply(c.replyTo(), StatusReply.error("buildlet " + agentId + " " + whyNotIdle(s)));
     }
     return Effect()
         .persist(new BuildletEvents.Leased(c.buildId()))
         .thenReply(c.replyTo(), ns -> StatusReply.success(granted(ns)));
+  }
+
+  private static String whyNotIdle(BuildletState s) {
+    if (!s.attached()) {
+      return "is not connected";
+    } else if (s.draining()) {
+      return "is draining";
+    } else if (s.leasedTo() != null) {
+      return "is busy with " + s.leasedTo();
+    }
+    return "has not yet wiped its workdir after " + s.dirtyAfter();
   }
 
   private Granted granted(BuildletState s) {
@@ -222,44 +239,53 @@ public final class Buildlet
   }
 
   private ReplyEffect<BuildletEvents.Event, BuildletState> onRelease(BuildletState s, Release c) {
-    if (!c.buildId().equals(s.leasedTo()) || c.buildId().equals(wiping)) {
+    if (!c.buildId().equals(s.leasedTo())) {
       return Effect().noReply();
     }
-    if (!s.attached()) {
-      // No socket: nothing to wipe now; the agent's next session starts from a wiped workdir check.
-      return Effect().persist(new BuildletEvents.Released(c.buildId())).thenNoReply();
+    // Persisted before the wipe: a crash or a lost socket mid-wipe leaves it dirty, never leased forever.
+    return Effect().persist(new BuildletEvents.Released(c.buildId())).thenRun(this::wipeIfDirty).thenNoReply();
+  }
+
+  /** Starts emptying a workdir that may hold a released build's files, if a session can and no wipe runs. */
+  private void wipeIfDirty(BuildletState s) {
+    if (s.dirtyAfter() == null || !s.attached() || wiping != null) {
+      return;
     }
-    wiping = c.buildId();
+    String after = s.dirtyAfter();
+    ActorRef<BuildletSession.Command> session = s.session();
+    wiping = after;
     ctx.askWithStatus(
         Done.class,
-        s.session(),
+        session,
         wipeTimeout,
         r -> new BuildletSession.RemoveAll(List.of("."), r),
-        (ok, err) -> new Wiped(c.buildId(), err == null ? StatusReply.ack() : StatusReply.error(err)));
-    return Effect().noReply();
+        (ok, err) -> new Wiped(after, session, err == null ? StatusReply.ack() : StatusReply.error(err)));
   }
 
   private ReplyEffect<BuildletEvents.Event, BuildletState> onWiped(BuildletState s, Wiped c) {
-    if (!c.buildId().equals(wiping)) {
+    if (!c.afterBuild().equals(wiping)) {
       return Effect().noReply();
     }
     wiping = null;
     if (c.result().isError()) {
-      ctx.getLog().warn("Buildlet [{}] could not wipe its workdir after [{}]: {}", agentId, c.buildId(), c.result().getError().getMessage());
-      if (s.attached()) {
+      ctx.getLog().warn("Buildlet [{}] could not wipe its workdir after [{}]: {}", agentId, c.afterBuild(), c.result().getError().getMessage());
+      if (c.session().equals(s.session())) {
+        // Not offered dirty: the agent reconnects and its next session wipes again.
         s.session().tell(new BuildletSession.Close(1011, "workdir wipe failed"));
+      } else {
+        wipeIfDirty(s); // that session was replaced meanwhile: the current one tries
       }
-      return Effect().persist(new BuildletEvents.Released(c.buildId())).thenNoReply();
+      return Effect().noReply();
     }
     return Effect()
-        .persist(new BuildletEvents.Released(c.buildId()))
+        .persist(new BuildletEvents.WorkdirWiped(c.afterBuild()))
         .thenRun(ns -> { if (ns.idle()) { pool(ns).tell(new HostPool.BuildletIdle(agentId)); } })
         .thenNoReply();
   }
 
   private ReplyEffect<BuildletEvents.Event, BuildletState> onAnnounce(BuildletState s, Announce c) {
     if (s.attached()) {
-      pool(s).tell(new HostPool.BuildletUp(s.info(), s.idle() && wiping == null, s.leasedTo()));
+      pool(s).tell(new HostPool.BuildletUp(s.info(), s.idle(), s.leasedTo()));
     }
     return Effect().noReply();
   }
@@ -269,7 +295,13 @@ public final class Buildlet
     return newEventHandlerBuilder().forAnyState().onAnyEvent(BuildletState::apply);
   }
 
-  private org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef<HostPool.Command> pool(BuildletState s) {
-    return sharding.entityRefFor(HostPool.ENTITY_KEY, s.info().hostType());
+  /** Watches a session; one watched already (attaching again, or after recovery) is watched anew with this cause. */
+  private void watch(ActorRef<BuildletSession.Command> session, String cause) {
+    ctx.unwatch(session);
+    ctx.watchWith(session, new Detach(session, cause));
+  }
+
+  private RecipientRef<HostPool.Command> pool(BuildletState s) {
+    return peers.hostPool(s.info().hostType());
   }
 }

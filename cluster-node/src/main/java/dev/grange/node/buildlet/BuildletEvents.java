@@ -22,6 +22,13 @@ public final class BuildletEvents {
   /** The buildlet runs a build. */
   public record Leased(String buildId) implements Event {}
 
-  /** The build let go of it and its workdir was wiped. */
+  /**
+   * The build let go of it. Its workdir may still hold the build's files: the buildlet is not
+   * leased again before {@link WorkdirWiped} (an older journal's {@code Released}, written after
+   * the wipe, only costs one more wipe).
+   */
   public record Released(String buildId) implements Event {}
+
+  /** The workdir was emptied after {@code afterBuild} let go of the buildlet. */
+  public record WorkdirWiped(String afterBuild) implements Event {}
 }

@@ -1,5 +1,6 @@
 package dev.grange.node.buildrun;
 
+import dev.grange.node.Peers;
 import dev.grange.node.buildlet.Buildlet;
 import dev.grange.node.buildrun.BuildRunState.Status;
 import dev.grange.node.schedule.HostPool;
@@ -48,7 +49,10 @@ public final class BuildRun
 
   public sealed interface Command extends CborSerializable {}
 
-  /** Accept a build. Replies once it is persisted as queued (idempotent for the same spec). */
+  /**
+   * Accept a build. Replies once it is persisted as queued; idempotent for the same spec, refused
+   * for another spec under the same id or a spec of another build.
+   */
   public record Start(BuildSpec spec, ActorRef<StatusReply<Done>> replyTo) implements Command {}
 
   /** From the host pool: a buildlet leased to this build. */
@@ -76,22 +80,27 @@ public final class BuildRun
   }
 
   public static void init(org.apache.pekko.actor.typed.ActorSystem<?> system, ClusterSharding sharding, int maxRetries, Duration passivateAfter) {
+    Peers peers = Peers.sharded(sharding);
     sharding.init(
-        Entity.of(
-                ENTITY_KEY,
-                ctx ->
-                    Behaviors.<Command>setup(
-                        c ->
-                            Behaviors.withTimers(
-                                t -> new BuildRun(ctx.getEntityId(), c, t, sharding, ctx.getShard(), maxRetries, passivateAfter))))
+        Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), peers, ctx.getShard(), maxRetries, passivateAfter))
             .withSettings(ClusterShardingSettings.create(system).withRememberEntities(true)));
+  }
+
+  /**
+   * The entity of one build; {@code peers} reaches its host pool and buildlets, {@code shard} is
+   * asked to passivate it once it is over.
+   */
+  public static Behavior<Command> create(
+      String buildId, Peers peers, ActorRef<ClusterSharding.ShardCommand> shard, int maxRetries, Duration passivateAfter) {
+    return Behaviors.<Command>setup(
+        c -> Behaviors.withTimers(t -> new BuildRun(buildId, c, t, peers, shard, maxRetries, passivateAfter)));
   }
 
   private final String buildId;
   private final ActorContext<Command> ctx;
   private final TimerScheduler<Command> timers;
-  private final ClusterSharding sharding;
-  private final ActorRef<org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding.ShardCommand> shard;
+  private final Peers peers;
+  private final ActorRef<ClusterSharding.ShardCommand> shard;
   private final int maxRetries;
   private final Duration passivateAfter;
   private ActorRef<AttemptRunner.Command> runner;
@@ -101,7 +110,7 @@ public final class BuildRun
       String buildId,
       ActorContext<Command> ctx,
       TimerScheduler<Command> timers,
-      ClusterSharding sharding,
+      Peers peers,
       ActorRef<ClusterSharding.ShardCommand> shard,
       int maxRetries,
       Duration passivateAfter) {
@@ -111,7 +120,7 @@ public final class BuildRun
     this.buildId = buildId;
     this.ctx = ctx;
     this.timers = timers;
-    this.sharding = sharding;
+    this.peers = peers;
     this.shard = shard;
     this.maxRetries = maxRetries;
     this.passivateAfter = passivateAfter;
@@ -163,7 +172,14 @@ public final class BuildRun
   }
 
   private ReplyEffect<BuildRunEvents.Event, BuildRunState> onStart(BuildRunState s, Start c) {
+    if (!buildId.equals(c.spec().buildId())) {
+      return Effect().reply(c.replyTo(), StatusReply.error("the spec is for build " + c.spec().buildId() + ", not for build " + buildId));
+    }
     if (s.status() != Status.NEW) {
+      if (!s.spec().equals(c.spec())) {
+        return Effect().reply(c.replyTo(), StatusReply.error("build " + buildId + " already exists with another spec (builder "
+            + s.spec().builder() + ", rev " + s.spec().rev() + "): submit the new one under a new build id"));
+      }
       return Effect().reply(c.replyTo(), StatusReply.ack());
     }
     return Effect()
@@ -174,8 +190,8 @@ public final class BuildRun
 
   private void acquire(BuildRunState s) {
     BuildSpec spec = s.spec();
-    sharding
-        .entityRefFor(HostPool.ENTITY_KEY, spec.hostType())
+    peers
+        .hostPool(spec.hostType())
         .tell(
             new HostPool.Acquire(
                 new HostPoolEvents.Waiter(
@@ -264,11 +280,16 @@ public final class BuildRun
   }
 
   private ReplyEffect<BuildRunEvents.Event, BuildRunState> onRunnerStopped(BuildRunState s, RunnerStopped c) {
-    if (c.attempt() == runnerAttempt) {
-      runner = null;
-      if (s.status() == Status.DONE && s.lastAttempt() != null) {
-        release(s.lastAttempt().agentId());
-      }
+    if (c.attempt() != runnerAttempt) {
+      return Effect().noReply();
+    }
+    runner = null;
+    if (s.status() == Status.RUNNING && c.attempt() == s.currentAttempt()) {
+      // A runner reports how its attempt ended before it stops; one that did not, failed.
+      return onLost(s, new AttemptLost(c.attempt(), "the attempt's runner stopped without a result"));
+    }
+    if (s.status() == Status.DONE && s.lastAttempt() != null) {
+      release(s.lastAttempt().agentId());
     }
     return Effect().noReply();
   }
@@ -286,7 +307,7 @@ public final class BuildRun
         .thenRun(
             ns -> {
               if (before == Status.QUEUED) {
-                sharding.entityRefFor(HostPool.ENTITY_KEY, ns.spec().hostType()).tell(new HostPool.CancelWait(buildId));
+                peers.hostPool(ns.spec().hostType()).tell(new HostPool.CancelWait(buildId));
               }
               finished(ns);
             })
@@ -323,7 +344,7 @@ public final class BuildRun
   }
 
   private void release(String agentId) {
-    sharding.entityRefFor(Buildlet.ENTITY_KEY, agentId).tell(new Buildlet.Release(buildId));
+    peers.buildlet(agentId).tell(new Buildlet.Release(buildId));
   }
 
   private void idleLater() {

@@ -29,8 +29,13 @@ public record BuildRunState(
   /** A step's outcome; state is pending, running, or the agent's exit state. */
   public record StepResult(String name, String state, int exitCode, long startMs, long durationMs, long outputBytes)
       implements CborSerializable {
+    public static final String PENDING = "pending";
+    public static final String RUNNING = "running";
+    /** Shown, never stored: the step was running when its attempt or its build ended without its exit. */
+    public static final String INTERRUPTED = "interrupted";
+
     public boolean finished() {
-      return !state.equals("pending") && !state.equals("running");
+      return !state.equals(PENDING) && !state.equals(RUNNING);
     }
   }
 
@@ -51,6 +56,15 @@ public record BuildRunState(
     return attempts.isEmpty() ? null : attempts.get(attempts.size() - 1);
   }
 
+  /**
+   * A step's state as a user should read it: a step still marked running in a build that is not
+   * running (cancelled, ended in error, or queued for a retry) was interrupted. The stored state
+   * stays running: the log follower reads such a step's output up to what was stored.
+   */
+  public String shownState(StepResult step) {
+    return step.state().equals(StepResult.RUNNING) && status != Status.RUNNING ? StepResult.INTERRUPTED : step.state();
+  }
+
   public int failedAttempts() {
     return (int) attempts.stream().filter(a -> a.cause() != null).count();
   }
@@ -58,17 +72,17 @@ public record BuildRunState(
   public BuildRunState apply(BuildRunEvents.Event e) {
     if (e instanceof BuildRunEvents.BuildQueued q) {
       List<StepResult> st = new ArrayList<>();
-      q.spec().steps().forEach(s -> st.add(new StepResult(s.name(), "pending", 0, 0, 0, 0)));
+      q.spec().steps().forEach(s -> st.add(new StepResult(s.name(), StepResult.PENDING, 0, 0, 0, 0)));
       return new BuildRunState(q.spec(), Status.QUEUED, List.of(), st, null, null, 0);
     } else if (e instanceof BuildRunEvents.AttemptStarted a) {
       List<Attempt> at = new ArrayList<>(attempts);
       at.add(new Attempt(a.attempt(), a.agentId(), a.hostname(), a.node(), a.atMs(), 0, null));
       // A new attempt runs every step again from the start.
       List<StepResult> st = new ArrayList<>();
-      steps.forEach(s -> st.add(new StepResult(s.name(), "pending", 0, 0, 0, 0)));
+      steps.forEach(s -> st.add(new StepResult(s.name(), StepResult.PENDING, 0, 0, 0, 0)));
       return new BuildRunState(spec, Status.RUNNING, at, st, null, null, 0);
     } else if (e instanceof BuildRunEvents.StepStarted s) {
-      return withStep(s.step(), new StepResult(steps.get(s.step()).name(), "running", 0, s.atMs(), 0, 0));
+      return withStep(s.step(), new StepResult(steps.get(s.step()).name(), StepResult.RUNNING, 0, s.atMs(), 0, 0));
     } else if (e instanceof BuildRunEvents.StepFinished f) {
       StepResult old = steps.get(f.step());
       return withStep(f.step(), new StepResult(old.name(), f.state(), f.exitCode(), old.startMs(), f.durationMs(), f.outputBytes()));

@@ -1,5 +1,6 @@
 package dev.grange.node.schedule;
 
+import dev.grange.node.Peers;
 import dev.grange.node.buildlet.Buildlet;
 import dev.grange.node.buildlet.BuildletInfo;
 import dev.grange.node.buildrun.BuildRun;
@@ -16,6 +17,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeoutException;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
@@ -70,7 +72,8 @@ public final class HostPool
   /** The pool as the API shows it. */
   public record GetView(ActorRef<PoolView> replyTo) implements Command {}
 
-  private record LeaseResult(Waiter waiter, String agentId, StatusReply<Buildlet.Granted> reply) implements Command {}
+  /** {@code unanswered}: the ask timed out, so the buildlet may still grant the lease, late. */
+  private record LeaseResult(Waiter waiter, String agentId, StatusReply<Buildlet.Granted> reply, boolean unanswered) implements Command {}
 
   /** A connected machine as the pool sees it. */
   public record Machine(BuildletInfo info, boolean idle, String leasedTo) implements CborSerializable {}
@@ -79,34 +82,47 @@ public final class HostPool
   public record PoolView(String hostType, String pool, int expected, List<Machine> machines, List<Waiter> waiters, long served)
       implements CborSerializable {}
 
+  /** How long a buildlet has to answer a lease before the pool offers the build another one. */
+  public static final Duration LEASE_TIMEOUT = Duration.ofSeconds(10);
+
   public static void init(ClusterSharding sharding, Map<String, HostTypeSpec> hosts, ActorRef<LocalPool.Command> localPool) {
+    Peers peers = Peers.sharded(sharding);
     sharding.init(
-        Entity.of(ENTITY_KEY, ctx -> {
-          HostTypeSpec spec = hosts.get(ctx.getEntityId());
-          return Behaviors.setup(c -> new HostPool(ctx.getEntityId(), spec, c, sharding, localPool));
-        }));
+        Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), hosts.get(ctx.getEntityId()), peers, localPool, LEASE_TIMEOUT)));
+  }
+
+  /**
+   * The pool of one host type; {@code spec} is null for a host type the config does not name,
+   * {@code localPool} null on a node without one; {@code peers} reaches buildlets and builds.
+   */
+  public static Behavior<Command> create(
+      String hostType, HostTypeSpec spec, Peers peers, ActorRef<LocalPool.Command> localPool, Duration leaseTimeout) {
+    return Behaviors.setup(c -> new HostPool(hostType, spec, c, peers, localPool, leaseTimeout));
   }
 
   private final String hostType;
   private final HostTypeSpec spec;
   private final ActorContext<Command> ctx;
-  private final ClusterSharding sharding;
+  private final Peers peers;
   private final ActorRef<LocalPool.Command> localPool;
+  private final Duration leaseTimeout;
   private final Map<String, Machine> machines = new LinkedHashMap<>();
   /** Builds and buildlets with a lease request under way. */
   private final Set<String> offeringBuilds = new HashSet<>();
   private final Set<String> offeredBuildlets = new HashSet<>();
   private final Map<String, Long> waitingSince = new HashMap<>();
 
-  private HostPool(String hostType, HostTypeSpec spec, ActorContext<Command> ctx, ClusterSharding sharding, ActorRef<LocalPool.Command> localPool) {
+  private HostPool(
+      String hostType, HostTypeSpec spec, ActorContext<Command> ctx, Peers peers, ActorRef<LocalPool.Command> localPool, Duration leaseTimeout) {
     super(
         PersistenceId.of(ENTITY_KEY.name(), hostType),
         SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(10), 0.2));
     this.hostType = hostType;
     this.spec = spec;
     this.ctx = ctx;
-    this.sharding = sharding;
+    this.peers = peers;
     this.localPool = localPool;
+    this.leaseTimeout = leaseTimeout;
   }
 
   @Override
@@ -188,6 +204,12 @@ public final class HostPool
     Machine m = machines.get(c.agentId());
     if (c.reply().isError()) {
       ctx.getLog().debug("Pool [{}]: lease of [{}] refused: {}", hostType, c.agentId(), c.reply().getError().getMessage());
+      if (c.unanswered()) {
+        // Granted after the pool stopped waiting, the lease would hold the buildlet for a build that runs elsewhere.
+        ctx.getLog().warn("Pool [{}]: buildlet [{}] did not answer the lease for [{}] in {}: taken back", hostType, c.agentId(),
+            c.waiter().buildId(), leaseTimeout);
+        peers.buildlet(c.agentId()).tell(new Buildlet.Release(c.waiter().buildId()));
+      }
       if (m != null) {
         machines.put(c.agentId(), new Machine(m.info(), false, m.leasedTo()));
       }
@@ -200,16 +222,14 @@ public final class HostPool
     }
     if (!s.waiting(c.waiter().buildId())) {
       // Cancelled while the lease was under way: give the buildlet back.
-      sharding.entityRefFor(Buildlet.ENTITY_KEY, c.agentId()).tell(new Buildlet.Release(c.waiter().buildId()));
+      peers.buildlet(c.agentId()).tell(new Buildlet.Release(c.waiter().buildId()));
       return Effect().noReply();
     }
     return Effect()
         .persist(new HostPoolEvents.WaiterServed(c.waiter().buildId(), c.agentId()))
         .thenRun(
             ns -> {
-              sharding
-                  .entityRefFor(BuildRun.ENTITY_KEY, c.waiter().buildId())
-                  .tell(new BuildRun.BuildletAssigned(g));
+              peers.buildRun(c.waiter().buildId()).tell(new BuildRun.BuildletAssigned(g));
               dispatch(ns);
             })
         .thenNoReply();
@@ -243,10 +263,10 @@ public final class HostPool
     offeredBuildlets.add(agentId);
     ctx.askWithStatus(
         Buildlet.Granted.class,
-        sharding.entityRefFor(Buildlet.ENTITY_KEY, agentId),
-        Duration.ofSeconds(10),
+        peers.buildlet(agentId),
+        leaseTimeout,
         r -> new Buildlet.Lease(w.buildId(), r),
-        (g, err) -> new LeaseResult(w, agentId, err == null ? StatusReply.success(g) : StatusReply.error(err)));
+        (g, err) -> new LeaseResult(w, agentId, err == null ? StatusReply.success(g) : StatusReply.error(err), err instanceof TimeoutException));
   }
 
   /** Tells the local pool how many builds wait with no machine to serve them. */
