@@ -177,6 +177,8 @@ public final class BuildletSession extends AbstractBehavior<BuildletSession.Comm
   private int nextStream = 1;
   private int pingsUnanswered;
   private boolean closed;
+  /** The agent said it is stopping: it refuses new commands, which is no verdict on a build. */
+  private boolean draining;
 
   private BuildletSession(
       ActorContext<Command> ctx,
@@ -265,6 +267,7 @@ public final class BuildletSession extends AbstractBehavior<BuildletSession.Comm
       onExit(x);
     } else if (f instanceof AgentFrame.Draining d) {
       getContext().getLog().info("Buildlet [{}] is draining: {}", who.agentId(), d.reason());
+      draining = true;
       deps.buildlets().draining(who.agentId(), getContext().getSelf(), d.reason());
     } else if (f instanceof AgentFrame.Answer a) {
       if (!requests.answer(a)) {
@@ -343,7 +346,12 @@ public final class BuildletSession extends AbstractBehavior<BuildletSession.Comm
                 m.listener().tell(new ExecEvent.Started(s.execId(), st.pid()));
               } else if (a instanceof AgentFrame.Error e) {
                 forgetExec(o);
-                m.listener().tell(new ExecEvent.Refused(s.execId(), e.code().wire(), e.message()));
+                if (draining) {
+                  // Not the build's fault: the machine is going away. Another buildlet runs it.
+                  m.listener().tell(new ExecEvent.Lost(s.execId(), "buildlet is draining: " + e.message(), 0));
+                } else {
+                  m.listener().tell(new ExecEvent.Refused(s.execId(), e.code().wire(), e.message()));
+                }
               }
             },
             cause -> {});
