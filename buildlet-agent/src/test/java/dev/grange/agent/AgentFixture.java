@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.stream.Stream;
@@ -13,7 +14,8 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
  * Per test: a {@link FakeNode}, a {@link TestAgent} connected to it and the greeted socket
- * between them. After the test the agent is stopped, the node is checked for protocol
+ * between them, and on request {@link Surroundings} and {@link TreeWitness}es. After the test
+ * the agent is stopped, the node is checked for protocol
  * violations (credit, framing) and closed, and the directory is deleted.
  *
  * <pre>{@code @RegisterExtension final AgentFixture f = new AgentFixture("--max-archive-entries", "50");}</pre>
@@ -24,6 +26,8 @@ final class AgentFixture implements BeforeEachCallback, AfterEachCallback {
   private FakeNode node;
   private TestAgent agent;
   private NodeSocket socket;
+  private Surroundings surroundings;
+  private final List<TreeWitness> witnesses = new ArrayList<>();
 
   AgentFixture(String... extraArgs) {
     this.extraArgs = extraArgs;
@@ -40,6 +44,7 @@ final class AgentFixture implements BeforeEachCallback, AfterEachCallback {
 
   @Override
   public void afterEach(ExtensionContext context) throws Exception {
+    witnesses.forEach(TreeWitness::close);
     try {
       if (agent != null) {
         agent.close();
@@ -75,6 +80,21 @@ final class AgentFixture implements BeforeEachCallback, AfterEachCallback {
 
   Path workdir() {
     return agent.workdir();
+  }
+
+  /** A fresh {@link TreeWitness}, closed after the test. */
+  TreeWitness witness() {
+    TreeWitness w = TreeWitness.create(base);
+    witnesses.add(w);
+    return w;
+  }
+
+  /** The workdir's {@link Surroundings}, laid out on first use. */
+  Surroundings surroundings() throws IOException {
+    if (surroundings == null) {
+      surroundings = Surroundings.of(this);
+    }
+    return surroundings;
   }
 
   /** A directory of this test outside the agent's workdir. */

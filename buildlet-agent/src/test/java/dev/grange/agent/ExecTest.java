@@ -122,7 +122,7 @@ class ExecTest {
     assertEquals(ErrorCode.NOT_FOUND, e2.code());
     assertTrue(e2.message().contains("bin/make.bash"), e2.message());
     // Nothing was started: the ids are free, and the agent reports no running command.
-    assertEquals(0, s.reply(status(s), AgentFrame.StatusReply.class).running());
+    assertEquals(0, s.reply(s.status(), AgentFrame.StatusReply.class).running());
     assertEquals("ok", s.run("m1", "true").exit().state());
   }
 
@@ -177,12 +177,6 @@ class ExecTest {
         .filter(o -> o instanceof DataFrame d && d.stream() == stream)
         .mapToLong(o -> ((DataFrame) o).payload().length)
         .sum();
-  }
-
-  private static long status(NodeSocket s) {
-    long id = s.nextId();
-    s.send(new dev.grange.protocol.wire.NodeFrame.StatusRequest(id));
-    return id;
   }
 
   static int indexOfFirst(List<Object> h, Class<?> type) {

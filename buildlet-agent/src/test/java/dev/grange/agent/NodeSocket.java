@@ -229,6 +229,11 @@ final class NodeSocket {
    * agent grants, then its end with the count and SHA-256.
    */
   void upload(int stream, byte[] data) {
+    upload(stream, data, new Frame.End(stream, data.length, sha256(data)));
+  }
+
+  /** As {@link #upload(int, byte[])}, ending with {@code end} (a test may make it lie). */
+  void upload(int stream, byte[] data, Frame.End end) {
     long credit = Limits.INITIAL_CREDIT;
     int off = 0;
     while (off < data.length) {
@@ -241,7 +246,92 @@ final class NodeSocket {
       off += n;
       credit -= n;
     }
-    send(new Frame.End(stream, data.length, sha256(data)));
+    send(end);
+  }
+
+  /**
+   * Takes a stream the agent sends (get_tar) to its end, granting credit back as it arrives,
+   * and checks the end's count and SHA-256 against what arrived.
+   */
+  byte[] download(int stream) {
+    ByteArrayOutputStream got = new ByteArrayOutputStream();
+    while (true) {
+      Object x = awaitItem(
+          o -> o instanceof DataFrame d && d.stream() == stream || o instanceof Frame.End e && e.stream() == stream,
+          FakeNode.WAIT,
+          "data or end on stream " + stream);
+      if (x instanceof Frame.End end) {
+        byte[] bytes = got.toByteArray();
+        assertEquals(bytes.length, end.bytes(), "end's byte count");
+        assertEquals(sha256(bytes), end.sha256(), "end's sha256");
+        return bytes;
+      }
+      DataFrame d = (DataFrame) x;
+      assertEquals(StreamKind.DATA, d.kind());
+      assertEquals(got.size(), d.offset(), "stream " + stream + " has a gap or an overlap");
+      got.writeBytes(d.payload());
+      if (d.payload().length > 0) {
+        send(new Frame.Credit(stream, d.payload().length));
+      }
+    }
+  }
+
+  // ---- requests: each returns the request id to await the answer with
+
+  long putTar(String dir, byte[] archive, boolean gzip) {
+    long id = nextId();
+    int stream = nextStream();
+    send(new NodeFrame.PutTar(id, dir, stream, gzip));
+    upload(stream, archive);
+    return id;
+  }
+
+  long writeFile(String path, String mode, byte[] data) {
+    long id = nextId();
+    int stream = nextStream();
+    send(new NodeFrame.WriteFile(id, path, mode, stream));
+    upload(stream, data);
+    return id;
+  }
+
+  long ls(String dir, boolean recursive, boolean digest, List<String> skip) {
+    long id = nextId();
+    send(new NodeFrame.Ls(id, dir, recursive, digest, skip));
+    return id;
+  }
+
+  /** The entries of every ls_page answering {@code id}, up to its ok. */
+  List<AgentFrame.LsEntry> lsEntries(long id) {
+    List<AgentFrame.LsEntry> entries = new ArrayList<>();
+    while (true) {
+      Object x = awaitItem(o -> o instanceof AgentFrame.Answer a && a.id() == id, FakeNode.WAIT, "ls_page or ok for " + id);
+      if (x instanceof AgentFrame.Ok) {
+        return entries;
+      }
+      if (!(x instanceof AgentFrame.LsPage page)) {
+        throw new AssertionError("ls " + id + " was answered with " + x);
+      }
+      entries.addAll(page.entries());
+    }
+  }
+
+  /** Sends get_tar; returns its stream (the answer is the stream itself, then its end). */
+  NodeFrame.GetTar getTar(String dir) {
+    NodeFrame.GetTar g = new NodeFrame.GetTar(nextId(), dir, nextStream());
+    send(g);
+    return g;
+  }
+
+  long removeAll(String... paths) {
+    long id = nextId();
+    send(new NodeFrame.RemoveAll(id, List.of(paths)));
+    return id;
+  }
+
+  long status() {
+    long id = nextId();
+    send(new NodeFrame.StatusRequest(id));
+    return id;
   }
 
   // ---- awaiting

@@ -8,7 +8,6 @@ import dev.grange.protocol.wire.ErrorCode;
 import dev.grange.protocol.wire.NodeFrame;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -24,13 +23,6 @@ class ProcessTreeKillTest {
 
   @RegisterExtension final AgentFixture f = new AgentFixture();
   private TreeWitness witness;
-
-  @AfterEach
-  void closeWitness() {
-    if (witness != null) {
-      witness.close();
-    }
-  }
 
   @Test
   void cancelKillsTheWholeProcessTree() {
@@ -70,7 +62,7 @@ class ProcessTreeKillTest {
    * sleeps, read from its output as it arrives.
    */
   private List<Long> startTree(NodeSocket s, String execId, long timeoutMs) {
-    witness = TreeWitness.create(f.base());
+    witness = f.witness();
     NodeSocket.ExecCall call = s.shell(execId, witness.prefix() + TREE, timeoutMs);
     List<Long> pids = new ArrayList<>();
     pids.add(s.reply(call.id(), AgentFrame.Started.class).pid());

@@ -1,6 +1,5 @@
 package dev.grange.agent;
 
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.FileInputStream;
@@ -14,13 +13,14 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * Tells when every process of a command's tree has exited, without polling. The command opens
  * the write end of a FIFO as fd 3 ({@link #prefix()}), which each child and grandchild inherits;
  * this side reads the FIFO, and end-of-file comes only once no process holds fd 3 any more. An
  * exited process closes its files at once, even while it stays a zombie (this machine's init
- * does not reap orphans), so EOF is exactly "the whole tree is gone".
+ * does not reap orphans), so EOF means "the whole tree is gone or going".
  */
 final class TreeWitness implements AutoCloseable {
   private final Path fifo;
@@ -72,11 +72,21 @@ final class TreeWitness implements AutoCloseable {
     }
   }
 
-  /** Waits as {@link #awaitAllExited()}, then checks that none of {@code pids} still runs. */
+  /**
+   * Waits as {@link #awaitAllExited()}, then for each of {@code pids} to be gone or a zombie. A
+   * dying process closes its files a moment before the kernel marks it a zombie, so /proc may
+   * still show it running just after the end-of-file; that moment is waited out, with a deadline.
+   */
   void awaitAllExited(List<Long> pids) {
     awaitAllExited();
+    long deadline = System.nanoTime() + FakeNode.WAIT.toNanos();
     for (long pid : pids) {
-      assertFalse(running(pid), "process " + pid + " of the tree still runs");
+      while (running(pid)) {
+        if (System.nanoTime() > deadline) {
+          fail("process " + pid + " of the tree still runs " + FakeNode.WAIT + " after its tree closed fd 3");
+        }
+        LockSupport.parkNanos(1_000_000);
+      }
     }
   }
 
