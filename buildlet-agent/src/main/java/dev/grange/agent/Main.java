@@ -13,7 +13,8 @@ import org.slf4j.LoggerFactory;
  * The agent's entry point ({@code bin/grange agent ...}): parses the command line ({@link
  * AgentOptions}), reads the key, lays out the directories, starts an {@link Agent} and waits for
  * it. A bad command line prints the usage on stderr and exits with status 2. SIGTERM drains:
- * the node is told, running commands get {@code --grace-ms} to finish, then the agent exits.
+ * the node is told, running commands get {@code --grace-ms} to finish, then the agent exits
+ * (status 143, as for any JVM ended by SIGTERM). A halt from the node exits with status 0.
  */
 public final class Main {
   private static final Logger log = LoggerFactory.getLogger(Main.class);
@@ -26,7 +27,11 @@ public final class Main {
     AgentOptions options;
     try {
       options = AgentOptions.parse(args);
-      agent = launch(options, System::exit);
+      // The agent's exit action must not be System.exit: after SIGTERM the agent stops inside
+      // a shutdown hook, and System.exit there blocks for ever (the JVM waits for the hook).
+      // The main thread exits instead, once the agent has stopped; during a SIGTERM shutdown
+      // that call simply waits for the hook, and the JVM ends with the signal's status, 143.
+      agent = launch(options, status -> {});
     } catch (AgentOptions.UsageException e) {
       System.err.println("grange agent: " + e.getMessage());
       System.err.println(AgentOptions.USAGE);
