@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.grange.protocol.wire.AgentFrame;
 import dev.grange.protocol.wire.Handshake;
+import dev.grange.protocol.wire.NodeFrame;
+import ch.qos.logback.classic.Level;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -15,7 +17,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Proves how an agent reaches a node (PROTOCOL.md section 1): the handshake headers it sends, its
  * {@code ready} answer to {@code hello}, failing over to the next {@code --node} when one is down,
- * and dialling again, with the same agent id, after the node drops or refuses the socket.
+ * and dialling again, with the same agent id, after the node drops or refuses the socket. Closes
+ * are handshakes both ways: a stopping agent closes with 1001 and waits for the node's answer; a
+ * node's {@code closing} notice names the code and reason of the close that follows.
  */
 class ConnectTest {
   @TempDir Path tmp;
@@ -121,5 +125,37 @@ class ConnectTest {
     assertEquals(401, node.awaitUpgrade().status());
     assertEquals(401, node.awaitUpgrade().status(), "the agent gave up after one refusal");
     assertTrue(!agent.agent.stopped().isDone(), "the agent stopped on a refused key");
+  }
+
+  @Test
+  void aStoppedAgentClosesItsSocketWith1001AndWaitsForTheNodesAnswer() throws Exception {
+    try (LogCapture logs = LogCapture.start()) {
+      NodeSocket s = connect();
+      s.greet();
+      agent.close();
+      s.awaitClose();
+      // The node's own close came back before the agent stopped: a handshake, not a drop.
+      assertTrue(logsAbout(logs).stream().anyMatch(m -> m.contains("closed by the node: 1001 agent stopping")),
+          logsAbout(logs).toString());
+    }
+  }
+
+  @Test
+  void aClosingNoticeGivesTheCodeAndReasonOfTheCloseThatFollows() {
+    try (LogCapture logs = LogCapture.start()) {
+      NodeSocket s = connect();
+      s.greet();
+      s.send(new NodeFrame.Closing(4000, "replaced by a newer socket"));
+      s.close();
+      node.awaitSocket().greet();
+      List<String> lines = logsAbout(logs);
+      assertTrue(lines.stream().anyMatch(m -> m.contains("closed by the node: 4000 replaced by a newer socket")), lines.toString());
+      assertEquals(List.of(), logs.messages(Level.ERROR).stream().filter(m -> m.contains("Closing")).toList());
+    }
+  }
+
+  /** What the agent logged about this test's node. */
+  private List<String> logsAbout(LogCapture logs) {
+    return logs.messages(Level.INFO).stream().filter(m -> m.contains(node.url())).toList();
   }
 }

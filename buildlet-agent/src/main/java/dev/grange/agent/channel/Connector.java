@@ -13,6 +13,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,6 +37,8 @@ public final class Connector {
   private final ScheduledExecutorService timers;
   private final Backoff backoff;
   private final CountDownLatch stopped = new CountDownLatch(1);
+  private final CountDownLatch finished = new CountDownLatch(1);
+  private final AtomicBoolean started = new AtomicBoolean();
   private final Thread thread;
   private volatile Session current;
 
@@ -63,17 +66,36 @@ public final class Connector {
   }
 
   public void start() {
-    thread.start();
+    if (started.compareAndSet(false, true)) {
+      thread.start();
+    }
   }
 
-  /** Stops dialling and closes the current socket with {@code code}. */
+  /**
+   * Stops dialling and closes the current socket with {@code code}; {@link #awaitStopped} then
+   * tells when the close is done.
+   */
   public void stop(int code, String reason) {
     stopped.countDown();
+    if (started.compareAndSet(false, true)) {
+      finished.countDown();
+      return;
+    }
     Session s = current;
     if (s != null) {
       s.close(code, reason);
     }
     thread.interrupt();
+  }
+
+  /**
+   * After {@link #stop}: waits until the last socket is closed (the node answered the close, or
+   * the session gave up waiting for it) and nothing dials any more.
+   *
+   * @return false if that took longer than {@code timeoutMs}
+   */
+  public boolean awaitStopped(long timeoutMs) throws InterruptedException {
+    return finished.await(timeoutMs, TimeUnit.MILLISECONDS);
   }
 
   /** The session now connected, or null. */
@@ -86,6 +108,15 @@ public final class Connector {
   }
 
   private void run() {
+    try {
+      dialUntilStopped();
+    } finally {
+      finished.countDown();
+    }
+    log.info("Connector stopped");
+  }
+
+  private void dialUntilStopped() {
     int next = 0;
     while (!isStopped()) {
       URI uri = nodes.get(next);
@@ -118,7 +149,6 @@ public final class Connector {
         }
       }
     }
-    log.info("Connector stopped");
   }
 
   private boolean dial(URI uri, Session session) {
