@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
@@ -41,6 +42,8 @@ public final class Connector {
   private final AtomicBoolean started = new AtomicBoolean();
   private final Thread thread;
   private volatile Session current;
+  private volatile int stopCode = 1001;
+  private volatile String stopReason = "agent stopping";
 
   /**
    * @param headers the handshake headers, the key's among them (never logged)
@@ -76,6 +79,8 @@ public final class Connector {
    * tells when the close is done.
    */
   public void stop(int code, String reason) {
+    stopCode = code;
+    stopReason = reason;
     stopped.countDown();
     if (started.compareAndSet(false, true)) {
       finished.countDown();
@@ -125,7 +130,7 @@ public final class Connector {
       if (dial(uri, session)) {
         current = session;
         if (isStopped()) {
-          session.close(1001, "agent stopping");
+          session.close(stopCode, stopReason);
         }
         String why = await(session);
         current = null;
@@ -154,8 +159,17 @@ public final class Connector {
   private boolean dial(URI uri, Session session) {
     WebSocket.Builder builder = http.newWebSocketBuilder().connectTimeout(CONNECT_TIMEOUT);
     headers.forEach(builder::header);
+    long limitMs = CONNECT_TIMEOUT.toMillis() * 2;
+    CompletableFuture<WebSocket> opening = builder.buildAsync(uri, session);
     try {
-      builder.buildAsync(uri, session).get(CONNECT_TIMEOUT.toMillis() * 2, TimeUnit.MILLISECONDS);
+      try {
+        opening.get(limitMs, TimeUnit.MILLISECONDS);
+      } catch (InterruptedException e) {
+        // stop() interrupts a dial in progress. The socket may be open already (the node may
+        // even have said hello): let the dial settle, so an open socket is closed as the
+        // current one, not left open for the node to find stale.
+        opening.get(limitMs, TimeUnit.MILLISECONDS);
+      }
       log.info("Connected to [{}]", uri);
       return true;
     } catch (ExecutionException e) {
@@ -166,9 +180,12 @@ public final class Connector {
         log.warn("Cannot connect to [{}]: {}", uri, cause == null ? e.toString() : cause.toString());
       }
     } catch (TimeoutException e) {
-      log.warn("Cannot connect to [{}]: no answer within {} ms", uri, CONNECT_TIMEOUT.toMillis() * 2);
+      log.warn("Cannot connect to [{}]: no answer within {} ms", uri, limitMs);
+      // Should it open after all, nobody uses it.
+      opening.thenAccept(WebSocket::abort);
     } catch (InterruptedException e) {
-      // stop() interrupts a dial in progress; the loop checks why.
+      // Interrupted again while the dial settled: give it up.
+      opening.thenAccept(WebSocket::abort);
     }
     return false;
   }
