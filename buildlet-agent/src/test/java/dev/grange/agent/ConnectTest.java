@@ -4,10 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ch.qos.logback.classic.Level;
 import dev.grange.protocol.wire.AgentFrame;
+import dev.grange.protocol.wire.Frame;
 import dev.grange.protocol.wire.Handshake;
 import dev.grange.protocol.wire.NodeFrame;
-import ch.qos.logback.classic.Level;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -17,7 +18,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Proves how an agent reaches a node (PROTOCOL.md section 1): the handshake headers it sends, its
  * {@code ready} answer to {@code hello}, failing over to the next {@code --node} when one is down,
- * and dialling again, with the same agent id, after the node drops or refuses the socket. Closes
+ * and dialling again, with the same agent id, after the node drops or refuses the socket or stops
+ * answering the heartbeat (three pings, PROTOCOL.md section 6). Closes
  * are handshakes both ways: a stopping agent closes with 1001 and waits for the node's answer; a
  * node's {@code closing} notice names the code and reason of the close that follows.
  */
@@ -152,6 +154,26 @@ class ConnectTest {
       assertTrue(lines.stream().anyMatch(m -> m.contains("closed by the node: 4000 replaced by a newer socket")), lines.toString());
       assertEquals(List.of(), logs.messages(Level.ERROR).stream().filter(m -> m.contains("Closing")).toList());
     }
+  }
+
+  @Test
+  void aNodeThatStopsAnsweringPingsIsLeftAfterThreeAndDialledAgain() {
+    NodeSocket s = connect();
+    s.greet(120_000, 200);
+    for (int i = 0; i < 5; i++) {
+      s.await(Frame.Ping.class, p -> true, "the agent's heartbeat");
+    }
+    s.stopAnsweringPings();
+    int before = pings(s.history());
+    s.awaitClose();
+    assertTrue(pings(s.history()) - before >= 3, "left after fewer than three unanswered pings: " + s.history());
+    NodeSocket next = node.awaitSocket();
+    assertEquals(s.agentId(), next.agentId());
+    next.greet();
+  }
+
+  private static int pings(List<Object> history) {
+    return (int) history.stream().filter(o -> o instanceof Frame.Ping).count();
   }
 
   /** What the agent logged about this test's node. */

@@ -9,9 +9,12 @@ import dev.grange.protocol.wire.DataFrame;
 import dev.grange.protocol.wire.ErrorCode;
 import dev.grange.protocol.wire.Frame;
 import dev.grange.protocol.wire.Limits;
+import dev.grange.protocol.wire.NodeFrame;
 import dev.grange.protocol.wire.StreamKind;
 import java.io.ByteArrayOutputStream;
 import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Optional;
 import java.util.Random;
@@ -23,7 +26,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * Proves what the node sees of an {@code exec} (PROTOCOL.md sections 2 and 3), with real
  * processes: {@code started} with the pid before any output; stdout and stderr on one stream in
  * the order they were written, numbered by one offset sequence, byte for byte; the exit states
- * a build reports; a missing command refused before anything runs; and output that never
+ * a build reports; the environment and PATH rules of the Go buildlet; a missing command, a
+ * missing dir or an exec id in use refused before anything runs; and output that never
  * outruns the node's credit, pausing at the limit and resuming on each grant.
  */
 class ExecTest {
@@ -160,6 +164,42 @@ class ExecTest {
     assertArrayEquals(data, got.toByteArray());
     // The node side counted every byte against its grants; see AgentFixture.
     f.node().assertNoViolations();
+  }
+
+  @Test
+  void envIsAddedToTheAgentsAndPathCanPutWorkdirToolsFirst() throws Exception {
+    Path tool = Files.createDirectories(f.workdir().resolve("bin")).resolve("hello");
+    Files.writeString(tool, "#!/bin/sh\necho hello from the workdir\n");
+    Files.setPosixFilePermissions(tool, PosixFilePermissions.fromString("rwxr-xr-x"));
+    NodeSocket s = f.socket();
+    NodeSocket.ExecCall call = s.exec(new NodeFrame.Exec(s.nextId(), "env", "sh",
+        List.of("-c", "echo \"$GREETING $WORKDIR\"; hello"), List.of("GREETING=hi"), ".",
+        List.of("$WORKDIR/bin", "$PATH"), true, 0, s.nextStream()));
+    s.reply(call.id(), AgentFrame.Started.class);
+    assertEquals("hi " + f.workdir() + "\nhello from the workdir\n", s.output(call.stream(), "env", 0).text());
+
+    NodeSocket.ExecCall empty = s.exec(new NodeFrame.Exec(s.nextId(), "no-path", "sh", List.of(), List.of(), ".",
+        List.of("$EMPTY"), true, 0, s.nextStream()));
+    assertEquals(ErrorCode.NOT_FOUND, s.error(empty.id()).code(), "with PATH removed, sh cannot be found");
+  }
+
+  @Test
+  void anExecIdInUseIsRefusedAndTheRunningCommandIsUntouched() throws Exception {
+    NodeSocket s = f.socket();
+    NodeSocket.ExecCall first = s.shell("dup", "while [ ! -e stop ]; do sleep 0.02; done; echo first");
+    s.reply(first.id(), AgentFrame.Started.class);
+    NodeSocket.ExecCall second = s.shell("dup", "echo second");
+    assertEquals(ErrorCode.BAD_REQUEST, s.error(second.id()).code());
+    Files.createFile(f.workdir().resolve("stop"));
+    NodeSocket.Output out = s.output(first.stream(), "dup", 0);
+    assertEquals("first\n", out.text());
+    assertEquals("ok", out.exit().state());
+  }
+
+  @Test
+  void anExecInADirThatDoesNotExistIsNotFound() {
+    NodeSocket s = f.socket();
+    assertEquals(ErrorCode.NOT_FOUND, s.error(s.exec("nodir", "true", List.of(), "no/such/dir", true, 0).id()).code());
   }
 
   /** Takes data frames on {@code stream} until {@code got} holds {@code upTo} bytes. */

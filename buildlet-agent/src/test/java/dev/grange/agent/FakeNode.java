@@ -1,5 +1,6 @@
 package dev.grange.agent;
 
+import com.typesafe.config.ConfigFactory;
 import dev.grange.protocol.wire.Handshake;
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -10,6 +11,7 @@ import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -23,7 +25,6 @@ import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.ws.WebSocketUpgrade;
 import org.apache.pekko.stream.Materializer;
-import com.typesafe.config.ConfigFactory;
 
 /**
  * A stand-in for a cluster node: a real Pekko HTTP WebSocket server on 127.0.0.1 that checks the
@@ -37,7 +38,7 @@ final class FakeNode implements AutoCloseable {
   /** How long any await waits by default: generous, for a loaded 2-core machine. */
   static final Duration WAIT = Duration.ofSeconds(20);
 
-  /** A connect request the node saw, and the status it answered (101 for an upgrade). */
+  /** A request the node saw, and the status it answered (101 for an upgrade). */
   record Upgrade(Map<String, String> headers, int status) {
     String header(String name) {
       return headers.get(name);
@@ -50,6 +51,8 @@ final class FakeNode implements AutoCloseable {
   private final String key;
   private final ServerBinding binding;
   private final LinkedBlockingQueue<Upgrade> upgrades = new LinkedBlockingQueue<>();
+  private final LinkedBlockingQueue<Upgrade> fetches = new LinkedBlockingQueue<>();
+  private final Map<String, byte[]> served = new ConcurrentHashMap<>();
   private final LinkedBlockingQueue<NodeSocket> sockets = new LinkedBlockingQueue<>();
   private final List<NodeSocket> all = new CopyOnWriteArrayList<>();
   private final AtomicInteger refuseNext = new AtomicInteger();
@@ -105,6 +108,21 @@ final class FakeNode implements AutoCloseable {
     refuseNext.set(n);
   }
 
+  /** Serves {@code body} to a plain GET of {@code path} (a source archive for put_tar_url). */
+  void serve(String path, byte[] body) {
+    served.put(path, body);
+  }
+
+  /** The URL of something {@link #serve}d. */
+  String httpUrl(String path) {
+    return "http://127.0.0.1:" + port() + path;
+  }
+
+  /** The next plain GET the node answered (not a connect request). */
+  Upgrade awaitFetch() {
+    return poll(fetches, "a GET of a served path");
+  }
+
   /** The next connect request (refused or not), in arrival order. */
   Upgrade awaitUpgrade() {
     return poll(upgrades, "a connect request");
@@ -132,6 +150,11 @@ final class FakeNode implements AutoCloseable {
     Map<String, String> headers = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
     for (HttpHeader h : req.getHeaders()) {
       headers.put(h.name(), h.value());
+    }
+    byte[] body = served.get(req.getUri().path());
+    if (body != null && req.getAttribute(AttributeKeys.webSocketUpgrade).isEmpty()) {
+      fetches.add(new Upgrade(headers, 200));
+      return CompletableFuture.completedFuture(HttpResponse.create().withEntity(body));
     }
     String refusal = refusal(req, headers);
     int status = refusal == null ? 101 : Integer.parseInt(refusal.substring(0, 3));

@@ -7,6 +7,8 @@ import dev.grange.agent.files.ArchiveBuilder;
 import dev.grange.protocol.wire.AgentFrame;
 import dev.grange.protocol.wire.ErrorCode;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.util.List;
 import java.util.function.Function;
 import org.junit.jupiter.api.BeforeEach;
@@ -90,6 +92,15 @@ class ForbiddenPathTest {
     assertEachRefused(BAD_FILES, "write_file", path -> s.writeFile(path, "644", data));
     s.reply(s.writeFile("sub/new.txt", "644", data), AgentFrame.Ok.class);
     assertTrue(around.workdir.resolve("sub/new.txt").toFile().isFile());
+  }
+
+  @Test
+  void writeFileOntoASymlinkReplacesTheLinkNotWhatItPointsTo() throws Exception {
+    byte[] data = "mine".getBytes(StandardCharsets.UTF_8);
+    s.reply(s.writeFile("escape", "644", data), AgentFrame.Ok.class);
+    assertTrue(Files.isRegularFile(around.workdir.resolve("escape"), LinkOption.NOFOLLOW_LINKS));
+    assertEquals("mine", Files.readString(around.workdir.resolve("escape")));
+    assertEquals("the sentinel outside the workdir", Files.readString(around.outside.resolve("secret.txt")));
   }
 
   @Test

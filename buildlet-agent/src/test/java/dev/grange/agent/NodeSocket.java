@@ -49,7 +49,7 @@ import org.apache.pekko.util.ByteString;
  * {@link FrameCodec}) and raw frames, and queues everything the agent sends, decoded, in arrival
  * order. {@code await...} methods take the first queued item that matches (leaving the others in
  * order for later awaits) and fail with what did arrive once the deadline passes or the socket
- * closes. The agent's pings are answered at once.
+ * closes. The agent's pings are answered at once (until {@link #stopAnsweringPings()}).
  *
  * <p>Keeps the node's side of the credit rules for the streams the agent sends on (exec output,
  * resume, get_tar): it counts the credit it granted, and a byte beyond it, or a binary frame on a
@@ -92,6 +92,7 @@ final class NodeSocket {
   private final AtomicLong nextId = new AtomicLong(1);
   private final AtomicInteger nextStream = new AtomicInteger(1);
   private volatile BoundedSourceQueue<Message> out;
+  private volatile boolean answerPings = true;
 
   NodeSocket(Map<String, String> headers, Materializer mat) {
     this.headers = headers;
@@ -140,12 +141,7 @@ final class NodeSocket {
     } else if (f instanceof NodeFrame.GetTar g) {
       openAgentStream(g.stream());
     } else if (f instanceof Frame.Credit c) {
-      long[] s = agentStreams.get(c.stream());
-      if (s != null) {
-        synchronized (s) {
-          s[0] += c.bytes();
-        }
-      }
+      countGrant(c.stream(), c.bytes());
     }
     sendText(FrameCodec.encode(f));
   }
@@ -165,14 +161,23 @@ final class NodeSocket {
     }
   }
 
-  /** Says hello with the default heartbeat and a two-minute grace, and returns the agent's ready. */
+  /** Says hello with a 10 s heartbeat and a two-minute grace, and returns the agent's ready. */
   AgentFrame.Ready greet() {
     return greet(120_000);
   }
 
   AgentFrame.Ready greet(long graceMs) {
-    send(new NodeFrame.Hello(UUID.randomUUID().toString(), 10_000, graceMs));
+    return greet(graceMs, 10_000);
+  }
+
+  AgentFrame.Ready greet(long graceMs, long heartbeatMs) {
+    send(new NodeFrame.Hello(UUID.randomUUID().toString(), heartbeatMs, graceMs));
     return await(AgentFrame.Ready.class, r -> true, "ready");
+  }
+
+  /** From now on the agent's pings go unanswered, as with a node that hangs. */
+  void stopAnsweringPings() {
+    answerPings = false;
   }
 
   /** Runs {@code script} with {@code sh -c} in the workdir. */
@@ -185,9 +190,13 @@ final class NodeSocket {
   }
 
   ExecCall exec(String execId, String cmd, List<String> args, String dir, boolean sys, long timeoutMs) {
-    ExecCall call = new ExecCall(nextId(), execId, nextStream());
-    send(new NodeFrame.Exec(call.id(), execId, cmd, args, List.of(), dir, List.of(), sys, timeoutMs, call.stream()));
-    return call;
+    return exec(new NodeFrame.Exec(nextId(), execId, cmd, args, List.of(), dir, List.of(), sys, timeoutMs, nextStream()));
+  }
+
+  /** Sends an exec built by the test (take its id and stream from {@link #nextId}, {@link #nextStream}). */
+  ExecCall exec(NodeFrame.Exec e) {
+    send(e);
+    return new ExecCall(e.id(), e.execId(), e.stream());
   }
 
   /** Runs {@code script} to its end: waits for started, the whole output and the exit. */
@@ -219,7 +228,7 @@ final class NodeSocket {
       next += d.payload().length;
       frames.add(d);
       if (d.payload().length > 0) {
-        send(new Frame.Credit(stream, d.payload().length));
+        grantBack(stream, d.payload().length);
       }
     }
   }
@@ -271,9 +280,18 @@ final class NodeSocket {
       assertEquals(got.size(), d.offset(), "stream " + stream + " has a gap or an overlap");
       got.writeBytes(d.payload());
       if (d.payload().length > 0) {
-        send(new Frame.Credit(stream, d.payload().length));
+        grantBack(stream, d.payload().length);
       }
     }
+  }
+
+  /**
+   * Grants {@code bytes} more on {@code stream}, as the node does once it stored them. A socket
+   * the agent has closed meanwhile (it finished and stopped) is not an error here.
+   */
+  private void grantBack(int stream, long bytes) {
+    countGrant(stream, bytes);
+    offer(TextMessage.create(FrameCodec.encode(new Frame.Credit(stream, bytes))));
   }
 
   // ---- requests: each returns the request id to await the answer with
@@ -415,7 +433,7 @@ final class NodeSocket {
     if (raw instanceof String json) {
       try {
         AgentFrame f = FrameCodec.decodeFromAgent(json);
-        if (f instanceof Frame.Ping ping) {
+        if (f instanceof Frame.Ping ping && answerPings) {
           offer(TextMessage.create(FrameCodec.encode(new Frame.Pong(ping.t()))));
         }
         item = f;
@@ -434,9 +452,7 @@ final class NodeSocket {
       }
     }
     history.add(item);
-    if (!(item instanceof Frame.Ping)) {
-      inbox.add(item);
-    }
+    inbox.add(item);
   }
 
   private void ended(Done done, Throwable failure) {
@@ -454,6 +470,15 @@ final class NodeSocket {
 
   private void openAgentStream(int stream) {
     agentStreams.put(stream, new long[] {Limits.INITIAL_CREDIT, 0});
+  }
+
+  private void countGrant(int stream, long bytes) {
+    long[] s = agentStreams.get(stream);
+    if (s != null) {
+      synchronized (s) {
+        s[0] += bytes;
+      }
+    }
   }
 
   private void countReceived(DataFrame d) {

@@ -8,6 +8,7 @@ import dev.grange.protocol.wire.ErrorCode;
 import dev.grange.protocol.wire.NodeFrame;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -15,7 +16,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * Proves that stopping a command stops everything it started (PROTOCOL.md section 3): a
  * {@code cancel} is answered {@code ok}, then the exit says {@code signal: killed}, and the
  * command's children and grandchildren are gone too; a timeout kills the whole tree the same
- * way. Each command holds a {@link TreeWitness}, so "gone" is observed, not guessed.
+ * way; {@code halt} kills every tree, reports each exit, then stops the agent with status 0.
+ * Each command holds a {@link TreeWitness}, so "gone" is observed, not guessed.
  */
 class ProcessTreeKillTest {
   /** Starts two background sleeps, prints their pids, and waits for them. */
@@ -47,6 +49,20 @@ class ProcessTreeKillTest {
     AgentFrame.Exit exit = s.await(AgentFrame.Exit.class, x -> x.execId().equals("slow-tree"), "exit");
     assertEquals("timeout", exit.state());
     witness.awaitAllExited(pids);
+  }
+
+  @Test
+  void haltStopsEveryCommandWithItsTreeReportsItAndStopsTheAgent() throws Exception {
+    NodeSocket s = f.socket();
+    List<Long> pids = startTree(s, "build", 0);
+    long halt = s.nextId();
+    s.send(new NodeFrame.Halt(halt));
+    s.reply(halt, AgentFrame.Ok.class);
+    AgentFrame.Exit exit = s.await(AgentFrame.Exit.class, x -> x.execId().equals("build"), "exit");
+    assertEquals("signal: killed", exit.state());
+    witness.awaitAllExited(pids);
+    assertEquals(0, f.agent().exitStatus.get(FakeNode.WAIT.toMillis(), TimeUnit.MILLISECONDS), "exit status after halt");
+    s.awaitClose();
   }
 
   @Test

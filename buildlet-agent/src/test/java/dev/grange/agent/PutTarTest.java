@@ -2,12 +2,14 @@ package dev.grange.agent;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.grange.agent.files.ArchiveBuilder;
 import dev.grange.protocol.wire.AgentFrame;
 import dev.grange.protocol.wire.ErrorCode;
 import dev.grange.protocol.wire.Frame;
+import dev.grange.protocol.wire.Handshake;
 import dev.grange.protocol.wire.NodeFrame;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -26,7 +28,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * agent's byte or entry cap is {@code too_large}; one whose end does not match what arrived is
  * {@code io_error}. Every refusal leaves the workdir and the world outside it exactly as they
  * were, with no partial file under its final name. A good archive is extracted with its modes
- * masked to 0777.
+ * masked to 0777. {@code put_tar_url} fetches from the node with the agent's key (and never
+ * sends the key to another server) under the same rules.
  */
 class PutTarTest {
   static final int MAX_BYTES = 64 << 10;
@@ -148,6 +151,39 @@ class PutTarTest {
   void aPlainTarIsExtractedToo() throws Exception {
     s.reply(s.putTar(".", new ArchiveBuilder().file("plain.txt", "plain").tar(), false), AgentFrame.Ok.class);
     assertEquals("plain", Files.readString(around.workdir.resolve("plain.txt")));
+  }
+
+  @Test
+  void putTarUrlFetchesTheArchiveFromTheNodeWithTheAgentsKey() throws Exception {
+    f.node().serve("/src/go.tar.gz", new ArchiveBuilder().file("src/x.go", "package x\n").tarGz());
+    long id = s.nextId();
+    s.send(new NodeFrame.PutTarUrl(id, "go", f.node().httpUrl("/src/go.tar.gz")));
+    assertEquals(1, s.reply(id, AgentFrame.Ok.class).files());
+    assertEquals("Bearer " + TestAgent.KEY, f.node().awaitFetch().header(Handshake.AUTHORIZATION));
+    assertEquals("package x\n", Files.readString(around.workdir.resolve("go/src/x.go")));
+  }
+
+  @Test
+  void putTarUrlOfAnotherServerIsFetchedWithoutTheKey() throws Exception {
+    try (FakeNode elsewhere = FakeNode.start("other", "other")) {
+      elsewhere.serve("/a.tar.gz", new ArchiveBuilder().file("a.txt", "a").tarGz());
+      long id = s.nextId();
+      s.send(new NodeFrame.PutTarUrl(id, ".", elsewhere.httpUrl("/a.tar.gz")));
+      s.reply(id, AgentFrame.Ok.class);
+      assertNull(elsewhere.awaitFetch().header(Handshake.AUTHORIZATION), "the agent's key went to a third party");
+    }
+  }
+
+  @Test
+  void putTarUrlIsRefusedLikePutTarAndAMissingArchiveIsNotFound() {
+    f.node().serve("/evil.tar.gz", new ArchiveBuilder().file("../evil.txt", "evil").tarGz());
+    long evil = s.nextId();
+    s.send(new NodeFrame.PutTarUrl(evil, ".", f.node().httpUrl("/evil.tar.gz")));
+    assertEquals(ErrorCode.FORBIDDEN_PATH, s.error(evil).code());
+    long missing = s.nextId();
+    s.send(new NodeFrame.PutTarUrl(missing, ".", f.node().httpUrl("/no-such.tar.gz")));
+    assertEquals(ErrorCode.NOT_FOUND, s.error(missing).code());
+    around.assertUnchanged("refused put_tar_url requests");
   }
 
   private static String mode(Path p) throws Exception {
