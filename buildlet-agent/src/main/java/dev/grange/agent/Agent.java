@@ -45,6 +45,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class Agent {
   private static final Logger log = LoggerFactory.getLogger(Agent.class);
+  /** How long stopping waits for the socket's close handshake (the session gives up after 5 s). */
+  private static final long CLOSE_WAIT_MS = 10_000;
 
   private final String agentId = newAgentId();
   private final AgentOptions options;
@@ -169,6 +171,15 @@ public final class Agent {
       return;
     }
     connector.stop(code, reason);
+    // The close handshake runs on the workers (the socket's executor) and the timers: they stay
+    // up until it is done, or the node would see the socket drop instead of this close code.
+    try {
+      if (!connector.awaitStopped(CLOSE_WAIT_MS)) {
+        log.warn("The socket did not close within {} ms; stopping anyway", CLOSE_WAIT_MS);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
     executions.dropAll(Execution.KillReason.HALT);
     log.info("Agent [{}] stopped: {}", agentId, reason);
     timers.shutdown();

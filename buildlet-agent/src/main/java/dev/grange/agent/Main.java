@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.IntConsumer;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
@@ -14,7 +13,8 @@ import org.slf4j.LoggerFactory;
  * The agent's entry point ({@code bin/grange agent ...}): parses the command line ({@link
  * AgentOptions}), reads the key, lays out the directories, starts an {@link Agent} and waits for
  * it. A bad command line prints the usage on stderr and exits with status 2. SIGTERM drains:
- * the node is told, running commands get {@code --grace-ms} to finish, then the agent exits.
+ * the node is told, running commands get {@code --grace-ms} to finish, then the agent exits
+ * (status 143, as for any JVM ended by SIGTERM). A halt from the node exits with status 0.
  */
 public final class Main {
   private static final Logger log = LoggerFactory.getLogger(Main.class);
@@ -25,16 +25,13 @@ public final class Main {
   public static void main(String[] args) {
     Agent agent;
     AgentOptions options;
-    AtomicBoolean inShutdownHook = new AtomicBoolean();
     try {
       options = AgentOptions.parse(args);
-      // System.exit from inside a shutdown hook never returns: the hook then never ends and the
-      // JVM never exits. A drain that the hook started ends with halt below instead.
-      agent = launch(options, status -> {
-        if (!inShutdownHook.get()) {
-          System.exit(status);
-        }
-      });
+      // The agent's exit action must not be System.exit: after SIGTERM the agent stops inside
+      // a shutdown hook, and System.exit there blocks for ever (the JVM waits for the hook).
+      // The main thread exits instead, once the agent has stopped; during a SIGTERM shutdown
+      // that call simply waits for the hook, and the JVM ends with the signal's status, 143.
+      agent = launch(options, status -> {});
     } catch (AgentOptions.UsageException e) {
       System.err.println("grange agent: " + e.getMessage());
       System.err.println(AgentOptions.USAGE);
@@ -46,13 +43,7 @@ public final class Main {
       return;
     }
     long grace = options.graceMs();
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      inShutdownHook.set(true);
-      agent.drain(grace);
-      // Drained: exit 0, so whoever sent SIGTERM (a pool, systemd) sees a clean stop. The agent
-      // has no other hook worth waiting for.
-      Runtime.getRuntime().halt(agent.stopped().getNow(0));
-    }, "grange-drain"));
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> agent.drain(grace), "grange-drain"));
     agent.start();
     int status = agent.stopped().join();
     System.exit(status);

@@ -71,7 +71,10 @@ final class Operations implements FrameHandler {
       executions.ack(ack.execId(), ack.offset());
       return;
     }
-    NodeFrame.Request req = (NodeFrame.Request) frame;
+    if (!(frame instanceof NodeFrame.Request req)) {
+      log.warn("Ignoring [{}] from [{}]: not a request", frame, link.node());
+      return;
+    }
     try {
       dispatch(link, frame);
     } catch (OpException e) {

@@ -8,11 +8,13 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,8 +38,12 @@ public final class Connector {
   private final ScheduledExecutorService timers;
   private final Backoff backoff;
   private final CountDownLatch stopped = new CountDownLatch(1);
+  private final CountDownLatch finished = new CountDownLatch(1);
+  private final AtomicBoolean started = new AtomicBoolean();
   private final Thread thread;
   private volatile Session current;
+  private volatile int stopCode = 1001;
+  private volatile String stopReason = "agent stopping";
 
   /**
    * @param headers the handshake headers, the key's among them (never logged)
@@ -63,17 +69,38 @@ public final class Connector {
   }
 
   public void start() {
-    thread.start();
+    if (started.compareAndSet(false, true)) {
+      thread.start();
+    }
   }
 
-  /** Stops dialling and closes the current socket with {@code code}. */
+  /**
+   * Stops dialling and closes the current socket with {@code code}; {@link #awaitStopped} then
+   * tells when the close is done.
+   */
   public void stop(int code, String reason) {
+    stopCode = code;
+    stopReason = reason;
     stopped.countDown();
+    if (started.compareAndSet(false, true)) {
+      finished.countDown();
+      return;
+    }
     Session s = current;
     if (s != null) {
       s.close(code, reason);
     }
     thread.interrupt();
+  }
+
+  /**
+   * After {@link #stop}: waits until the last socket is closed (the node answered the close, or
+   * the session gave up waiting for it) and nothing dials any more.
+   *
+   * @return false if that took longer than {@code timeoutMs}
+   */
+  public boolean awaitStopped(long timeoutMs) throws InterruptedException {
+    return finished.await(timeoutMs, TimeUnit.MILLISECONDS);
   }
 
   /** The session now connected, or null. */
@@ -86,6 +113,15 @@ public final class Connector {
   }
 
   private void run() {
+    try {
+      dialUntilStopped();
+    } finally {
+      finished.countDown();
+    }
+    log.info("Connector stopped");
+  }
+
+  private void dialUntilStopped() {
     int next = 0;
     while (!isStopped()) {
       URI uri = nodes.get(next);
@@ -94,7 +130,7 @@ public final class Connector {
       if (dial(uri, session)) {
         current = session;
         if (isStopped()) {
-          session.close(1001, "agent stopping");
+          session.close(stopCode, stopReason);
         }
         String why = await(session);
         current = null;
@@ -118,14 +154,22 @@ public final class Connector {
         }
       }
     }
-    log.info("Connector stopped");
   }
 
   private boolean dial(URI uri, Session session) {
     WebSocket.Builder builder = http.newWebSocketBuilder().connectTimeout(CONNECT_TIMEOUT);
     headers.forEach(builder::header);
+    long limitMs = CONNECT_TIMEOUT.toMillis() * 2;
+    CompletableFuture<WebSocket> opening = builder.buildAsync(uri, session);
     try {
-      builder.buildAsync(uri, session).get(CONNECT_TIMEOUT.toMillis() * 2, TimeUnit.MILLISECONDS);
+      try {
+        opening.get(limitMs, TimeUnit.MILLISECONDS);
+      } catch (InterruptedException e) {
+        // stop() interrupts a dial in progress. The socket may be open already (the node may
+        // even have said hello): let the dial settle, so an open socket is closed as the
+        // current one, not left open for the node to find stale.
+        opening.get(limitMs, TimeUnit.MILLISECONDS);
+      }
       log.info("Connected to [{}]", uri);
       return true;
     } catch (ExecutionException e) {
@@ -136,9 +180,12 @@ public final class Connector {
         log.warn("Cannot connect to [{}]: {}", uri, cause == null ? e.toString() : cause.toString());
       }
     } catch (TimeoutException e) {
-      log.warn("Cannot connect to [{}]: no answer within {} ms", uri, CONNECT_TIMEOUT.toMillis() * 2);
+      log.warn("Cannot connect to [{}]: no answer within {} ms", uri, limitMs);
+      // Should it open after all, nobody uses it.
+      opening.thenAccept(WebSocket::abort);
     } catch (InterruptedException e) {
-      // stop() interrupts a dial in progress; the loop checks why.
+      // Interrupted again while the dial settled: give it up.
+      opening.thenAccept(WebSocket::abort);
     }
     return false;
   }

@@ -28,7 +28,8 @@ import org.slf4j.LoggerFactory;
 /**
  * One connected socket to a node, from the upgrade to its close: the JDK WebSocket listener,
  * the frames of the channel itself (PROTOCOL.md section 2: ping/pong, credit, end, binary data,
- * fragment reassembly, the 1008 close on a violation) and the heartbeat. Operations go to the
+ * fragment reassembly, the 1008 close on a violation, the node's {@code closing} notice) and the
+ * heartbeat. Operations go to the
  * {@link FrameHandler}. Made by the {@link Connector} for each dial; dead once {@link #closed()}
  * completes, and never reused: the next dial gets a new session.
  *
@@ -57,6 +58,7 @@ public final class Session implements WebSocket.Listener, SessionLink {
   private volatile String sessionId = "";
   private volatile ScheduledFuture<?> heartbeat;
   private volatile ScheduledFuture<?> helloDeadline;
+  private volatile NodeFrame.Closing announcedClose;
 
   public Session(URI node, FrameHandler handler, ScheduledExecutorService timers) {
     this.node = node;
@@ -129,7 +131,11 @@ public final class Session implements WebSocket.Listener, SessionLink {
 
   @Override
   public CompletionStage<?> onClose(WebSocket webSocket, int statusCode, String reason) {
-    terminate("closed by the node: " + statusCode + (reason.isEmpty() ? "" : " " + reason));
+    // The node's server can only close with 1000; a closing frame said what it meant.
+    NodeFrame.Closing announced = announcedClose;
+    int code = announced != null ? announced.code() : statusCode;
+    String why = announced != null ? announced.reason() : reason;
+    terminate("closed by the node: " + code + (why.isEmpty() ? "" : " " + why));
     return null;
   }
 
@@ -246,6 +252,9 @@ public final class Session implements WebSocket.Listener, SessionLink {
         throw new ProtocolException("end for unknown stream " + end.stream());
       }
       in.end(end);
+    } else if (frame instanceof NodeFrame.Closing notice) {
+      announcedClose = notice;
+      log.info("Node [{}] is closing the socket: {} {}", node, notice.code(), notice.reason());
     } else {
       try {
         handler.onRequest(this, frame);
