@@ -86,12 +86,12 @@ public final class Main {
       double busy0 = ProcFs.machineBusySeconds();
       double ours0 = farm.cpuSeconds() + ProcFs.cpuSeconds(ProcessHandle.current().pid());
       long t0 = System.nanoTime();
-      farm.awaitQuiet(Duration.ofSeconds(60));
+      out.printf("Farm quiet after %.0f s more%n", farm.awaitQuiet(Duration.ofSeconds(60)));
       MemoryBench.Snapshot idle = MemoryBench.read(farm, "at start");
       Profiler profiler = o.profile() ? Profiler.into(runDir) : Profiler.off();
       DispatchBench.Result dispatch = DispatchBench.run(farm, o.dispatch(), profiler, out);
       ChannelBench.Result channel = ChannelBench.run(farm, o.channelBytes(), o.warmBytes(),
-          "127.0.0.1:" + cqlPort(runDir), profiler, out);
+          farm.cassandraContactPoint(), profiler, out);
       farm.awaitQuiet(Duration.ofSeconds(60));
       farm.awaitIdleAgents(Duration.ofSeconds(30));
       MemoryBench.Snapshot after = MemoryBench.read(farm, "after the run");
@@ -114,16 +114,6 @@ public final class Main {
       deleteTree(runDir.resolve("cassandra").resolve("data"));
     }
     return report;
-  }
-
-  private static int cqlPort(Path runDir) throws IOException {
-    for (String line : Files.readAllLines(runDir.resolve("node.conf"))) {
-      String t = line.trim();
-      if (t.startsWith("embedded-cql-port")) {
-        return Integer.parseInt(t.substring(t.indexOf('=') + 1).trim());
-      }
-    }
-    throw new IOException("no embedded-cql-port in " + runDir.resolve("node.conf"));
   }
 
   private static String machine() {

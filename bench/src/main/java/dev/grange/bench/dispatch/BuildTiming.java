@@ -19,11 +19,10 @@ record BuildTiming(
     long stepStartMs,
     long finishedAtMs,
     long stepDurationMs,
-    long outputBytes,
-    int polls) {
+    long outputBytes) {
 
   /** Reads the node's timestamps from a finished build's JSON. */
-  static BuildTiming of(JsonNode build, long acceptedNs, int polls) {
+  static BuildTiming of(JsonNode build, long acceptedNs) {
     JsonNode step = build.get("steps").get(0);
     JsonNode attempts = build.get("attempts");
     return new BuildTiming(
@@ -36,13 +35,12 @@ record BuildTiming(
         step.path("startMs").asLong(0),
         build.path("finishedAtMs").asLong(0),
         step.path("durationMs").asLong(0),
-        step.path("outputBytes").asLong(0),
-        polls);
+        step.path("outputBytes").asLong(0));
   }
 
   BuildTiming withFirstByte(long epochNs) {
     return new BuildTiming(id, state, acceptedNs, epochNs, submittedAtMs, attemptStartMs, stepStartMs, finishedAtMs,
-        stepDurationMs, outputBytes, polls);
+        stepDurationMs, outputBytes);
   }
 
   boolean ok() {

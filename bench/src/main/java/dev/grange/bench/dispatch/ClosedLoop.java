@@ -2,26 +2,34 @@ package dev.grange.bench.dispatch;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.grange.bench.farm.FarmApi;
+import dev.grange.bench.farm.NodeConf;
 import dev.grange.bench.farm.Poll;
+import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * A closed-loop load driver: {@code concurrency} client threads, each submitting one build,
- * polling {@code GET /api/v1/builds/{id}} until it is over, then submitting the next, until
- * {@code count} builds are done. So at most {@code concurrency} builds are ever in flight, and
- * the offered load follows what the farm completes. Bounded in count and time: every build has
- * {@link #BUILD_DEADLINE}, the first error stops every thread.
+ * A closed-loop load driver with at most {@code inFlight} builds in flight: a build is in flight
+ * from its submission until its buildlet is released again (finished, wiped, idle). Completions
+ * are read from the pool's own counters ({@code GET /api/v1/pools}: served - busy), one request
+ * every {@link #PACE} for the whole loop, so that the driver does not load the node with a status
+ * request per build; each build's timestamps are read once, after the loop. Submissions come
+ * from {@link #SUBMITTERS} client threads (a submission waits for its 202). Bounded in count and
+ * time: {@link #DEADLINE_PER_BUILD} per build, and the first error stops the loop.
  */
 final class ClosedLoop {
-  static final Duration BUILD_DEADLINE = Duration.ofMinutes(2);
+  static final int SUBMITTERS = 8;
+  static final Duration PACE = Duration.ofMillis(10);
+  static final Duration DEADLINE_PER_BUILD = Duration.ofSeconds(10);
 
-  /** What one run of the loop measured. {@code wallNs}: first submit to last build seen over. */
-  record Result(List<BuildTiming> builds, long wallNs, long polls) {
+  /** What one run of the loop measured. {@code wallNs}: first submit to the last completion seen. */
+  record Result(List<BuildTiming> builds, long wallNs, long poolReads) {
     long failures() {
       return builds.stream().filter(b -> !b.ok()).count();
     }
@@ -36,52 +44,69 @@ final class ClosedLoop {
 
   private ClosedLoop() {}
 
-  /**
-   * @param firstPoll how long after the 202 the first look is
-   * @param pollEvery how often a thread looks again
-   */
-  static Result run(FarmApi api, String builder, int count, int concurrency, Duration firstPoll, Duration pollEvery)
-      throws Exception {
+  static Result run(FarmApi api, String builder, int count, int inFlight) throws Exception {
+    long base = completed(api);
+    Semaphore room = new Semaphore(inFlight);
     AtomicInteger tickets = new AtomicInteger(count);
     AtomicReference<Exception> failure = new AtomicReference<>();
-    ConcurrentLinkedQueue<BuildTiming> done = new ConcurrentLinkedQueue<>();
-    AtomicInteger polls = new AtomicInteger();
-    List<Thread> threads = new ArrayList<>();
+    ConcurrentLinkedQueue<FarmApi.Accepted> accepted = new ConcurrentLinkedQueue<>();
+    List<Thread> submitters = new ArrayList<>();
     long t0 = System.nanoTime();
-    for (int i = 0; i < concurrency; i++) {
+    for (int i = 0; i < Math.min(SUBMITTERS, inFlight); i++) {
       Thread t = new Thread(() -> {
         try {
           while (failure.get() == null && tickets.getAndDecrement() > 0) {
-            done.add(one(api, builder, firstPoll, pollEvery, polls));
+            while (!room.tryAcquire(100, TimeUnit.MILLISECONDS)) {
+              if (failure.get() != null) {
+                return;
+              }
+            }
+            accepted.add(api.submit(builder));
           }
         } catch (Exception e) {
           failure.compareAndSet(null, e);
         }
-      }, "bench-client-" + i);
+      }, "bench-submit-" + i);
       t.setDaemon(true);
-      threads.add(t);
+      submitters.add(t);
       t.start();
     }
-    for (Thread t : threads) {
-      t.join();
+    long[] seen = {0};
+    long[] reads = {0};
+    try {
+      Poll.until(count + " builds to complete", DEADLINE_PER_BUILD.multipliedBy(count), PACE, () -> {
+        if (failure.get() != null) {
+          throw failure.get();
+        }
+        long done = completed(api) - base;
+        reads[0]++;
+        if (done > seen[0]) {
+          room.release((int) (done - seen[0]));
+          seen[0] = done;
+        }
+        return done >= count ? Boolean.TRUE : null;
+      });
+    } finally {
+      failure.compareAndSet(null, new IllegalStateException("loop over"));
+      for (Thread t : submitters) {
+        t.join();
+      }
     }
-    if (failure.get() != null) {
-      throw failure.get();
+    long wall = System.nanoTime() - t0;
+    List<BuildTiming> builds = new ArrayList<>();
+    for (FarmApi.Accepted a : accepted) {
+      builds.add(BuildTiming.of(api.build(a.id()), a.acceptedEpochNanos()));
     }
-    return new Result(List.copyOf(done), System.nanoTime() - t0, polls.get());
+    return new Result(builds, wall, reads[0]);
   }
 
-  private static BuildTiming one(FarmApi api, String builder, Duration firstPoll, Duration pollEvery, AtomicInteger polls)
-      throws Exception {
-    FarmApi.Accepted a = api.submit(builder);
-    java.util.concurrent.locks.LockSupport.parkNanos(firstPoll.toNanos());
-    int[] looks = {0};
-    JsonNode over = Poll.until("build " + a.id() + " to finish", BUILD_DEADLINE, pollEvery, () -> {
-      looks[0]++;
-      JsonNode b = api.build(a.id());
-      return FarmApi.isOver(b) ? b : null;
-    });
-    polls.addAndGet(looks[0]);
-    return BuildTiming.of(over, a.acceptedEpochNanos(), looks[0]);
+  /** Builds the benchmark pool has served and whose buildlet is free again. */
+  private static long completed(FarmApi api) throws IOException, InterruptedException {
+    for (JsonNode p : api.pools()) {
+      if (p.get("hostType").asText().equals(NodeConf.HOST_TYPE)) {
+        return p.get("served").asLong() - p.get("busy").asLong();
+      }
+    }
+    throw new IOException("no pool " + NodeConf.HOST_TYPE + " in GET /api/v1/pools");
   }
 }

@@ -8,7 +8,6 @@ import dev.grange.bench.farm.Profiler;
 import dev.grange.bench.report.Percentiles;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.ToDoubleFunction;
@@ -19,12 +18,12 @@ import java.util.function.ToDoubleFunction;
  *
  * <ol>
  *   <li>Warm-up: {@code warmup} builds, same loop, not counted.
- *   <li>Latency: {@code builds} builds in a closed loop of {@code concurrency} clients (one
- *       build in flight per agent by default). Dispatch = the step's first output byte, as
+ *   <li>Latency: {@code builds} builds in a closed loop of {@code concurrency} builds in flight
+ *       (one per agent by default). Dispatch = the step's first output byte, as
  *       stamped by the agent-side wall clock, minus the driver's wall clock when the 202
  *       arrived; end-to-end = the node's finish timestamp minus the same 202 clock.
- *   <li>Saturation: {@code saturationBuilds} builds with {@code saturationConcurrency} clients,
- *       so the queue never runs dry and builds/s is the farm's, not the driver's polling.
+ *   <li>Saturation: {@code saturationBuilds} builds with {@code saturationConcurrency} in
+ *       flight, so the queue never runs dry and builds/s is the farm's capacity.
  * </ol>
  */
 public final class DispatchBench {
@@ -44,14 +43,9 @@ public final class DispatchBench {
       double buildsPerSecond,
       double saturatedBuildsPerSecond,
       long failures,
-      double pollsPerBuild,
+      double poolReadsPerSecond,
       CpuMeter.Use latencyCpu,
       CpuMeter.Use saturationCpu) {}
-
-  private static final Duration LATENCY_FIRST_POLL = Duration.ofMillis(5);
-  private static final Duration LATENCY_POLL = Duration.ofMillis(5);
-  private static final Duration SATURATION_FIRST_POLL = Duration.ofMillis(20);
-  private static final Duration SATURATION_POLL = Duration.ofMillis(20);
 
   private DispatchBench() {}
 
@@ -59,11 +53,11 @@ public final class DispatchBench {
   public static Result run(BenchFarm farm, Settings s, Profiler profiler, PrintStream out) throws Exception {
     FarmApi api = farm.api();
     out.printf("Dispatch: warm-up, %d trivial builds (not counted) ...%n", s.warmup());
-    ClosedLoop.run(api, NodeConf.TRIVIAL, s.warmup(), s.concurrency(), LATENCY_FIRST_POLL, LATENCY_POLL);
+    ClosedLoop.run(api, NodeConf.TRIVIAL, s.warmup(), s.concurrency());
 
     out.printf("Dispatch: %d trivial builds, closed loop of %d ...%n", s.builds(), s.concurrency());
     CpuMeter latencyMeter = CpuMeter.start(farm);
-    ClosedLoop.Result latency = ClosedLoop.run(api, NodeConf.TRIVIAL, s.builds(), s.concurrency(), LATENCY_FIRST_POLL, LATENCY_POLL);
+    ClosedLoop.Result latency = ClosedLoop.run(api, NodeConf.TRIVIAL, s.builds(), s.concurrency());
     CpuMeter.Use latencyCpu = latencyMeter.stop();
     List<BuildTiming> builds = withFirstBytes(api, latency.builds());
     out.printf("Dispatch: %d builds in %.1f s, %d not ok%n", builds.size(), latency.wallNs() / 1e9, latency.failures());
@@ -71,8 +65,7 @@ public final class DispatchBench {
     out.printf("Dispatch: saturation, %d trivial builds, closed loop of %d ...%n", s.saturationBuilds(), s.saturationConcurrency());
     profiler.startFarm("saturation", farm);
     CpuMeter saturationMeter = CpuMeter.start(farm);
-    ClosedLoop.Result saturated = ClosedLoop.run(api, NodeConf.TRIVIAL, s.saturationBuilds(), s.saturationConcurrency(),
-        SATURATION_FIRST_POLL, SATURATION_POLL);
+    ClosedLoop.Result saturated = ClosedLoop.run(api, NodeConf.TRIVIAL, s.saturationBuilds(), s.saturationConcurrency());
     CpuMeter.Use saturationCpu = saturationMeter.stop();
     profiler.stop();
 
@@ -92,7 +85,7 @@ public final class DispatchBench {
         latency.buildsPerSecond(),
         saturated.buildsPerSecond(),
         latency.failures() + saturated.failures(),
-        (double) latency.polls() / latency.builds().size(),
+        latency.poolReads() / (latency.wallNs() / 1e9),
         latencyCpu,
         saturationCpu);
   }

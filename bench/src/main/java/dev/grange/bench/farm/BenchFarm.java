@@ -1,6 +1,7 @@
 package dev.grange.bench.farm;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.grange.node.store.EmbeddedCassandra;
 import dev.grange.node.store.FreePorts;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -15,19 +16,25 @@ import java.util.HexFormat;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The farm one benchmark run measures: a node started as its own JVM the way {@code bin/grange}
- * starts it ({@code java -Xms256m -Xmx1g ... dev.grange.node.Main node}), which starts the
- * embedded Cassandra 5.0.9 as its child (data under the run directory, never the operator's
- * {@code var/}) and a local pool of agent processes, all on free loopback ports.
+ * The farm one benchmark run measures: a Cassandra 5.0.9 of its own (cluster-node's {@link
+ * EmbeddedCassandra}, 512m heap, data under the run directory, never the operator's {@code
+ * var/}), and a node started as its own JVM the way {@code bin/grange node} starts it ({@code java
+ * -Xms256m -Xmx1g ... dev.grange.node.Main node}) on that Cassandra, with its local pool of agent
+ * processes; all on free loopback ports. The node JVM starts while Cassandra boots (its driver
+ * waits for it), which saves seconds.
  *
- * <p>{@link #start} returns once every agent is connected and idle. {@link #close} stops all of
- * it, whatever state it is in: SIGTERM to the node (whose shutdown hook stops its agents and
- * Cassandra), then a kill of anything it started that is still alive. The pids of the farm are
- * also written to {@code pidFile} (the run directory on the first line) so that {@code bench/run}
- * can end them should this JVM itself be killed.
+ * <p>Cassandra is this JVM's child rather than the node's because the node's embedded mode stops
+ * it from a second shutdown hook that runs alongside the node's own, so Cassandra dies under a
+ * node that is still stopping and the node's stop runs into its 60 s timeout. Here the order is
+ * kept: {@link #close} sends SIGTERM to the node (which stops its agents), waits, then stops
+ * Cassandra, then kills anything it started that is still alive. The pids of the farm are also
+ * written to {@code pidFile} (the run directory on the first line) so that {@code bench/run} can
+ * end them should this JVM itself be killed.
  */
 public final class BenchFarm implements AutoCloseable {
   /** How the node is started: classpaths as bin/grange builds them, and extra JVM options. */
@@ -36,20 +43,22 @@ public final class BenchFarm implements AutoCloseable {
 
   private static final Duration READY_DEADLINE = Duration.ofMinutes(4);
   private static final Duration NODE_STOP = Duration.ofSeconds(100);
+  private static final Duration AGENT_STOP = Duration.ofSeconds(5);
 
   private final Path runDir;
   private final Path pidFile;
+  private final EmbeddedCassandra cassandra;
   private final Process node;
   private final FarmApi api;
   private final int agents;
   private final Set<ProcessHandle> started = new LinkedHashSet<>();
-  private long cassandraPid = -1;
   private final List<Long> agentPids = new ArrayList<>();
   private boolean closed;
 
-  private BenchFarm(Path runDir, Path pidFile, Process node, FarmApi api, int agents) {
+  private BenchFarm(Path runDir, Path pidFile, EmbeddedCassandra cassandra, Process node, FarmApi api, int agents) {
     this.runDir = runDir;
     this.pidFile = pidFile;
+    this.cassandra = cassandra;
     this.node = node;
     this.api = api;
     this.agents = agents;
@@ -57,8 +66,8 @@ public final class BenchFarm implements AutoCloseable {
   }
 
   /**
-   * Creates the run directory's repository and config, starts the node and waits until its
-   * {@code agents} agents are idle. On failure everything started is stopped again.
+   * Creates the run directory's repository and config, starts Cassandra and the node and waits
+   * until its {@code agents} agents are idle. On failure everything started is stopped again.
    */
   public static BenchFarm start(Launch launch, Path runDir, Path pidFile, int agents, long firehoseBytes,
       long warmFirehoseBytes, PrintStream out) throws Exception {
@@ -67,37 +76,63 @@ public final class BenchFarm implements AutoCloseable {
     int[] ports = FreePorts.loopback(3);
     byte[] key = new byte[32];
     new SecureRandom().nextBytes(key);
-    NodeConf conf = new NodeConf(ports[0], runDir.resolve("var"), HexFormat.of().formatHex(key),
-        runDir.resolve("cassandra"), ports[1], ports[2], agents, firehoseBytes, warmFirehoseBytes);
+    NodeConf conf = new NodeConf(ports[0], runDir.resolve("var"), HexFormat.of().formatHex(key), ports[1], agents,
+        firehoseBytes, warmFirehoseBytes);
     Path confFile = runDir.resolve("node.conf");
     Files.writeString(confFile, conf.render(), StandardCharsets.UTF_8);
 
-    List<String> cmd = new ArrayList<>(List.of(launch.java(), "-Xms256m", "-Xmx1g"));
-    cmd.addAll(launch.extraNodeOptions());
-    cmd.addAll(List.of(
-        "-Dgrange.node.local-pool.agent-classpath=" + launch.agentClasspath(),
-        "-Dgrange.cassandra.classpath-file=" + launch.cassandraClasspathFile(),
-        "-Dconfig.file=" + confFile,
-        "-cp", launch.nodeClasspath(),
-        "dev.grange.node.Main", "node"));
-    Path log = runDir.resolve("node.log");
-    out.printf("Starting the node (http 127.0.0.1:%d, Cassandra cql %d, %d agents); log: %s%n", ports[0], ports[1], agents, log);
-    Process p = new ProcessBuilder(cmd).directory(runDir.toFile()).redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
-    BenchFarm farm = new BenchFarm(runDir, pidFile, p, new FarmApi(ports[0], runDir.resolve("repo").toString(), sha), agents);
+    out.printf("Starting Cassandra (cql 127.0.0.1:%d, data in %s) and the node (http 127.0.0.1:%d, %d agents; log %s)%n",
+        ports[1], runDir.resolve("cassandra"), ports[0], agents, runDir.resolve("node.log"));
+    long t0 = System.nanoTime();
+    EmbeddedCassandra.Settings cs = EmbeddedCassandra.Settings.defaults(runDir.resolve("cassandra"))
+        .withPorts(ports[1], ports[2]).withHeap("512m").withClasspathFile(launch.cassandraClasspathFile());
+    CompletableFuture<EmbeddedCassandra> booting = CompletableFuture.supplyAsync(() -> {
+      try {
+        return EmbeddedCassandra.start(cs);
+      } catch (IOException e) {
+        throw new CompletionException(e);
+      }
+    });
+    Process p;
+    try {
+      p = startNode(launch, runDir, confFile);
+    } catch (IOException e) {
+      booting.thenAccept(EmbeddedCassandra::stop);
+      throw e;
+    }
+    EmbeddedCassandra cassandra;
+    try {
+      cassandra = booting.join();
+    } catch (CompletionException e) {
+      p.destroyForcibly();
+      throw new IOException("Cassandra did not start: " + e.getCause().getMessage(), e.getCause());
+    }
+    BenchFarm farm = new BenchFarm(runDir, pidFile, cassandra, p, new FarmApi(ports[0], runDir.resolve("repo").toString(), sha),
+        agents);
     try {
       farm.writePidFile();
-      long t0 = System.nanoTime();
       farm.awaitIdleAgents(READY_DEADLINE);
-      farm.findChildren();
+      farm.findAgents();
       farm.writePidFile();
       out.printf("Farm ready after %.1f s: node pid %d, Cassandra pid %d, agent pids %s%n",
-          (System.nanoTime() - t0) / 1e9, p.pid(), farm.cassandraPid, farm.agentPids);
+          (System.nanoTime() - t0) / 1e9, p.pid(), cassandra.pid(), farm.agentPids);
       return farm;
     } catch (Exception e) {
       farm.close();
       throw e;
     }
+  }
+
+  private static Process startNode(Launch launch, Path runDir, Path confFile) throws IOException {
+    List<String> cmd = new ArrayList<>(List.of(launch.java(), "-Xms256m", "-Xmx1g"));
+    cmd.addAll(launch.extraNodeOptions());
+    cmd.addAll(List.of(
+        "-Dgrange.node.local-pool.agent-classpath=" + launch.agentClasspath(),
+        "-Dconfig.file=" + confFile,
+        "-cp", launch.nodeClasspath(),
+        "dev.grange.node.Main", "node"));
+    return new ProcessBuilder(cmd).directory(runDir.toFile()).redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(runDir.resolve("node.log").toFile())).start();
   }
 
   public FarmApi api() {
@@ -109,7 +144,12 @@ public final class BenchFarm implements AutoCloseable {
   }
 
   public long cassandraPid() {
-    return cassandraPid;
+    return cassandra.pid();
+  }
+
+  /** Host and port of the farm's Cassandra, e.g. {@code 127.0.0.1:9042}. */
+  public String cassandraContactPoint() {
+    return cassandra.contactPoint();
   }
 
   public List<Long> agentPids() {
@@ -118,7 +158,7 @@ public final class BenchFarm implements AutoCloseable {
 
   /** Node, Cassandra and agents. */
   public List<Long> allPids() {
-    List<Long> all = new ArrayList<>(List.of(node.pid(), cassandraPid));
+    List<Long> all = new ArrayList<>(List.of(node.pid(), cassandra.pid()));
     all.addAll(agentPids);
     return all;
   }
@@ -167,25 +207,22 @@ public final class BenchFarm implements AutoCloseable {
     return (System.nanoTime() - t0) / 1e9;
   }
 
-  private void findChildren() {
+  private void findAgents() {
     node.toHandle().children().forEach(c -> {
-      String cmd = ProcFs.cmdline(c.pid());
-      if (cmd.contains("org.apache.cassandra.service.CassandraDaemon")) {
-        cassandraPid = c.pid();
-      } else if (cmd.contains("dev.grange.agent.Main")) {
+      if (ProcFs.cmdline(c.pid()).contains("dev.grange.agent.Main")) {
         agentPids.add(c.pid());
       }
       started.add(c);
     });
-    if (cassandraPid < 0 || agentPids.size() != agents) {
-      throw new IllegalStateException("expected Cassandra and " + agents + " agents as children of the node, found Cassandra pid "
-          + cassandraPid + " and agents " + agentPids);
+    if (agentPids.size() != agents) {
+      throw new IllegalStateException("expected " + agents + " agents as children of the node, found " + agentPids);
     }
   }
 
   private void writePidFile() throws IOException {
     StringBuilder sb = new StringBuilder(runDir.toString()).append('\n');
     node.toHandle().descendants().forEach(started::add);
+    sb.append(cassandra.pid()).append('\n');
     for (ProcessHandle h : started) {
       sb.append(h.pid()).append('\n');
     }
@@ -193,7 +230,7 @@ public final class BenchFarm implements AutoCloseable {
     Files.writeString(pidFile, sb.toString(), StandardCharsets.UTF_8);
   }
 
-  /** Stops the node (and through it its agents and Cassandra), then kills whatever is left. */
+  /** Stops the node (and through it its agents), then Cassandra, then kills whatever is left. */
   @Override
   public synchronized void close() {
     if (closed) {
@@ -203,6 +240,7 @@ public final class BenchFarm implements AutoCloseable {
     node.toHandle().descendants().forEach(started::add);
     node.destroy();
     try {
+      killStuckAgents();
       if (!node.waitFor(NODE_STOP.toSeconds(), TimeUnit.SECONDS)) {
         System.err.println("bench: the node did not stop within " + NODE_STOP.toSeconds() + " s; killing it");
         node.destroyForcibly();
@@ -221,10 +259,30 @@ public final class BenchFarm implements AutoCloseable {
       Thread.currentThread().interrupt();
       started.forEach(ProcessHandle::destroyForcibly);
     }
+    cassandra.stop();
     try {
       Files.deleteIfExists(pidFile);
     } catch (IOException ignored) {
       // bench/run's trap finds no live pid in it anyway.
+    }
+  }
+
+  /**
+   * The node's local pool sends its agents SIGTERM and waits up to 10 s for each, one after the
+   * other. An idle agent logs "stopped" at once but its JVM does not exit: its SIGTERM hook calls
+   * System.exit, which blocks forever inside a shutdown hook. So agents still alive
+   * {@link #AGENT_STOP} after the node was asked to stop (they are idle: no build is running)
+   * are killed, and the node's stop takes seconds instead of running into its own timeouts.
+   */
+  private void killStuckAgents() throws InterruptedException {
+    long end = System.nanoTime() + AGENT_STOP.toNanos();
+    for (long pid : agentPids) {
+      ProcessHandle.of(pid).ifPresent(h -> {
+        long left = Math.max(0, end - System.nanoTime());
+        if (h.onExit().completeOnTimeout(h, left, TimeUnit.NANOSECONDS).join().isAlive()) {
+          h.destroyForcibly();
+        }
+      });
     }
   }
 

@@ -3,10 +3,11 @@ package dev.grange.bench.farm;
 import java.nio.file.Path;
 
 /**
- * The config file of the benchmark's node ({@code -Dconfig.file}): the embedded Cassandra on free
- * loopback ports with its data under the run directory, one local pool of {@code agents} agents
- * (min = max), and the benchmark's builders. Everything else is the node's reference.conf, as
- * for {@code bin/grange node}.
+ * The config file of the benchmark's node ({@code -Dconfig.file}): the Cassandra the benchmark
+ * started (as an external store, so that the node's shutdown never races Cassandra's), keyspace
+ * and tables created at start as in the embedded default, one local pool of {@code agents}
+ * agents (min = max), and the benchmark's builders. Everything else is the node's
+ * reference.conf, as for {@code bin/grange node}.
  *
  * <p>Builders: {@code bench-trivial} prints the agent-side wall clock ({@code date +%s%N}: the
  * step's first output byte is a timestamp); {@code bench-firehose} and {@code
@@ -18,9 +19,7 @@ public record NodeConf(
     int httpPort,
     Path varDir,
     String masterKey,
-    Path cassandraDir,
     int cqlPort,
-    int storagePort,
     int agents,
     long firehoseBytes,
     long warmFirehoseBytes) {
@@ -41,13 +40,11 @@ public record NodeConf(
           master-key = "%3$s"
         }
         grange.store {
-          embedded = on
+          embedded = off
           autocreate = on
           keyspace = "%4$s"
-          embedded-dir = "%5$s"
-          embedded-cql-port = %6$d
-          embedded-storage-port = %7$d
         }
+        datastax-java-driver.basic.contact-points = ["127.0.0.1:%5$d"]
         pekko.persistence.cassandra {
           journal.keyspace-autocreate = true
           journal.tables-autocreate = true
@@ -58,27 +55,26 @@ public record NodeConf(
         # Another node may hold the default 2552 on this machine.
         pekko.remote.artery.canonical.port = 0
         grange.hosts {
-          %8$s { pool = local, local { min = %9$d, max = %9$d }, expected = %9$d }
+          %6$s { pool = local, local { min = %7$d, max = %7$d }, expected = %7$d }
         }
         grange.builders {
-          %10$s {
-            host-type = %8$s
+          %8$s {
+            host-type = %6$s
             steps = [ { name = stamp, cmd = "date", args = ["+%%s%%N"], sys = true, timeout = 1m } ]
           }
-          %11$s {
-            host-type = %8$s
-            steps = [ { name = firehose, cmd = "/bin/sh", args = ["-c", "%12$s"], sys = true, timeout = 30m } ]
+          %9$s {
+            host-type = %6$s
+            steps = [ { name = firehose, cmd = "/bin/sh", args = ["-c", "%10$s"], sys = true, timeout = 30m } ]
           }
-          %13$s {
-            host-type = %8$s
-            steps = [ { name = firehose, cmd = "/bin/sh", args = ["-c", "%14$s"], sys = true, timeout = 10m } ]
+          %11$s {
+            host-type = %6$s
+            steps = [ { name = firehose, cmd = "/bin/sh", args = ["-c", "%12$s"], sys = true, timeout = 10m } ]
           }
         }
         """
         .formatted(
-            httpPort, hocon(varDir.toString()), masterKey, KEYSPACE, hocon(cassandraDir.toString()), cqlPort, storagePort,
-            HOST_TYPE, agents, TRIVIAL, FIREHOSE, firehoseCommand(firehoseBytes), FIREHOSE_WARM,
-            firehoseCommand(warmFirehoseBytes));
+            httpPort, hocon(varDir.toString()), masterKey, KEYSPACE, cqlPort, HOST_TYPE, agents, TRIVIAL, FIREHOSE,
+            firehoseCommand(firehoseBytes), FIREHOSE_WARM, firehoseCommand(warmFirehoseBytes));
   }
 
   /**
