@@ -28,18 +28,27 @@ final class ClosedLoop {
   static final Duration PACE = Duration.ofMillis(10);
   static final Duration DEADLINE_PER_BUILD = Duration.ofSeconds(10);
 
-  /** What one run of the loop measured. {@code wallNs}: first submit to the last completion seen. */
-  record Result(List<BuildTiming> builds, long wallNs, long poolReads) {
-    long failures() {
-      return builds.stream().filter(b -> !b.ok()).count();
-    }
+  /** What one run of the loop did. {@code wallNs}: first submit to the last completion seen. */
+  record Result(List<FarmApi.Accepted> accepted, long wallNs, long poolReads) {}
 
-    /** Builds completed per second: count / (first 202 -> last finish, by the node's clock). */
-    double buildsPerSecond() {
-      double first = builds.stream().mapToDouble(BuildTiming::acceptedMs).min().orElseThrow();
-      double last = builds.stream().mapToLong(BuildTiming::finishedAtMs).max().orElseThrow();
-      return builds.size() / ((last - first) / 1000.0);
+  /** Builds completed per second: count / (first 202 -> last finish, by the node's clock). */
+  static double buildsPerSecond(List<BuildTiming> builds) {
+    double first = builds.stream().mapToDouble(BuildTiming::acceptedMs).min().orElseThrow();
+    double last = builds.stream().mapToLong(BuildTiming::finishedAtMs).max().orElseThrow();
+    return builds.size() / ((last - first) / 1000.0);
+  }
+
+  static long failures(List<BuildTiming> builds) {
+    return builds.stream().filter(b -> !b.ok()).count();
+  }
+
+  /** Each build's timestamps, read from the node after its loop (so they cost the loop nothing). */
+  static List<BuildTiming> timings(FarmApi api, List<FarmApi.Accepted> accepted) throws Exception {
+    List<BuildTiming> builds = new ArrayList<>();
+    for (FarmApi.Accepted a : accepted) {
+      builds.add(BuildTiming.of(api.build(a.id()), a.acceptedEpochNanos()));
     }
+    return builds;
   }
 
   private ClosedLoop() {}
@@ -92,12 +101,7 @@ final class ClosedLoop {
         t.join();
       }
     }
-    long wall = System.nanoTime() - t0;
-    List<BuildTiming> builds = new ArrayList<>();
-    for (FarmApi.Accepted a : accepted) {
-      builds.add(BuildTiming.of(api.build(a.id()), a.acceptedEpochNanos()));
-    }
-    return new Result(builds, wall, reads[0]);
+    return new Result(List.copyOf(accepted), System.nanoTime() - t0, reads[0]);
   }
 
   /** Builds the benchmark pool has served and whose buildlet is free again. */

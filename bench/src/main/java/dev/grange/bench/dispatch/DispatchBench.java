@@ -59,8 +59,8 @@ public final class DispatchBench {
     CpuMeter latencyMeter = CpuMeter.start(farm);
     ClosedLoop.Result latency = ClosedLoop.run(api, NodeConf.TRIVIAL, s.builds(), s.concurrency());
     CpuMeter.Use latencyCpu = latencyMeter.stop();
-    List<BuildTiming> builds = withFirstBytes(api, latency.builds());
-    out.printf("Dispatch: %d builds in %.1f s, %d not ok%n", builds.size(), latency.wallNs() / 1e9, latency.failures());
+    List<BuildTiming> builds = withFirstBytes(api, ClosedLoop.timings(api, latency.accepted()));
+    out.printf("Dispatch: %d builds in %.1f s, %d not ok%n", builds.size(), latency.wallNs() / 1e9, ClosedLoop.failures(builds));
 
     out.printf("Dispatch: saturation, %d trivial builds, closed loop of %d ...%n", s.saturationBuilds(), s.saturationConcurrency());
     profiler.startFarm("saturation", farm);
@@ -68,6 +68,7 @@ public final class DispatchBench {
     ClosedLoop.Result saturated = ClosedLoop.run(api, NodeConf.TRIVIAL, s.saturationBuilds(), s.saturationConcurrency());
     CpuMeter.Use saturationCpu = saturationMeter.stop();
     profiler.stop();
+    List<BuildTiming> saturatedBuilds = ClosedLoop.timings(api, saturated.accepted());
 
     List<BuildTiming> ok = builds.stream().filter(BuildTiming::ok).toList();
     if (ok.isEmpty()) {
@@ -82,9 +83,9 @@ public final class DispatchBench {
         stat(ok, b -> b.stepStartMs() - b.attemptStartMs()),
         stat(ok, b -> b.firstByteNs() / 1e6 - b.stepStartMs()),
         stat(ok, b -> b.finishedAtMs() - b.firstByteNs() / 1e6),
-        latency.buildsPerSecond(),
-        saturated.buildsPerSecond(),
-        latency.failures() + saturated.failures(),
+        ClosedLoop.buildsPerSecond(builds),
+        ClosedLoop.buildsPerSecond(saturatedBuilds),
+        ClosedLoop.failures(builds) + ClosedLoop.failures(saturatedBuilds),
         latency.poolReads() / (latency.wallNs() / 1e9),
         latencyCpu,
         saturationCpu);
