@@ -43,7 +43,6 @@ public final class BenchFarm implements AutoCloseable {
 
   private static final Duration READY_DEADLINE = Duration.ofMinutes(4);
   private static final Duration NODE_STOP = Duration.ofSeconds(100);
-  private static final Duration AGENT_STOP = Duration.ofSeconds(5);
 
   private final Path runDir;
   private final Path pidFile;
@@ -240,7 +239,6 @@ public final class BenchFarm implements AutoCloseable {
     node.toHandle().descendants().forEach(started::add);
     node.destroy();
     try {
-      killStuckAgents();
       if (!node.waitFor(NODE_STOP.toSeconds(), TimeUnit.SECONDS)) {
         System.err.println("bench: the node did not stop within " + NODE_STOP.toSeconds() + " s; killing it");
         node.destroyForcibly();
@@ -264,25 +262,6 @@ public final class BenchFarm implements AutoCloseable {
       Files.deleteIfExists(pidFile);
     } catch (IOException ignored) {
       // bench/run's trap finds no live pid in it anyway.
-    }
-  }
-
-  /**
-   * The node's local pool sends its agents SIGTERM and waits up to 10 s for each, one after the
-   * other. An idle agent logs "stopped" at once but its JVM does not exit: its SIGTERM hook calls
-   * System.exit, which blocks forever inside a shutdown hook. So agents still alive
-   * {@link #AGENT_STOP} after the node was asked to stop (they are idle: no build is running)
-   * are killed, and the node's stop takes seconds instead of running into its own timeouts.
-   */
-  private void killStuckAgents() throws InterruptedException {
-    long end = System.nanoTime() + AGENT_STOP.toNanos();
-    for (long pid : agentPids) {
-      ProcessHandle.of(pid).ifPresent(h -> {
-        long left = Math.max(0, end - System.nanoTime());
-        if (h.onExit().completeOnTimeout(h, left, TimeUnit.NANOSECONDS).join().isAlive()) {
-          h.destroyForcibly();
-        }
-      });
     }
   }
 
