@@ -18,6 +18,7 @@ import java.util.List;
   @JsonSubTypes.Type(NodeFrame.Cancel.class),
   @JsonSubTypes.Type(NodeFrame.Resume.class),
   @JsonSubTypes.Type(NodeFrame.Ack.class),
+  @JsonSubTypes.Type(NodeFrame.Forget.class),
   @JsonSubTypes.Type(NodeFrame.PutTar.class),
   @JsonSubTypes.Type(NodeFrame.PutTarUrl.class),
   @JsonSubTypes.Type(NodeFrame.GetTar.class),
@@ -38,6 +39,7 @@ public sealed interface NodeFrame extends Frame
         NodeFrame.Cancel,
         NodeFrame.Resume,
         NodeFrame.Ack,
+        NodeFrame.Forget,
         NodeFrame.PutTar,
         NodeFrame.PutTarUrl,
         NodeFrame.GetTar,
@@ -148,6 +150,18 @@ public sealed interface NodeFrame extends Frame
     public Ack {
       Check.required("ack", "execId", execId);
       Check.nonNegative("ack", "offset", offset);
+    }
+  }
+
+  /**
+   * The node has persisted the end of an execution (its exit and all its output): the agent drops
+   * it. Until then the agent keeps an exited execution, so that a node that lost the exit (its
+   * socket or the build's node went away) can resume it and hear the exit again. Not answered.
+   */
+  @JsonTypeName("forget")
+  record Forget(String execId) implements NodeFrame {
+    public Forget {
+      Check.required("forget", "execId", execId);
     }
   }
 

@@ -25,6 +25,7 @@ class FrameCodecTest {
         new NodeFrame.Cancel(3, "e1"),
         new NodeFrame.Resume(4, "e1", 1234, 5),
         new NodeFrame.Ack("e1", 4096),
+        new NodeFrame.Forget("e1"),
         new NodeFrame.PutTar(5, "go", 7, true),
         new NodeFrame.PutTarUrl(6, ".", "http://127.0.0.1:8080/src/go.tar.gz?rev=abc"),
         new NodeFrame.GetTar(7, "out", 9),
