@@ -72,7 +72,11 @@ public final class GrangeNode extends AllDirectives {
               Props.empty());
       Buildlet.init(sharding, settings.heartbeat(), settings.requestTimeout());
       HostPool.init(sharding, settings.farm().hosts(), localPool);
-      BuildRun.init(system, sharding, settings.maxInfraRetries(), Duration.ofMinutes(2));
+      BuildRun.init(system, sharding, settings.maxInfraRetries(), Duration.ofMinutes(2),
+          new BuildRun.Resumption(
+              (build, attempt, step) -> logs.read(build, attempt, step, 0, 1).thenApply(chunks -> !chunks.isEmpty()),
+              settings.grace().plus(settings.resumeMargin()),
+              Duration.ofMillis(500)));
 
       BuildletSession.Deps deps =
           new BuildletSession.Deps(
@@ -83,6 +87,7 @@ public final class GrangeNode extends AllDirectives {
               settings.heartbeat(),
               settings.grace(),
               settings.requestTimeout(),
+              settings.resumeClaimTimeout(),
               cluster.selfMember().address().toString());
       ConnectRoute connect = new ConnectRoute(system, settings.farm(), settings.masterKey(), settings.minAgentVersion(), deps);
       ApiRoutes api = new ApiRoutes(system, sharding, settings.farm(), sources, blocking, logs, settings.maxApiBody(), settings.logPollInterval());

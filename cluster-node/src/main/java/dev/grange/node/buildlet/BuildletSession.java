@@ -14,7 +14,6 @@ import dev.grange.protocol.wire.StreamKind;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -58,6 +57,20 @@ public final class BuildletSession extends AbstractBehavior<BuildletSession.Comm
   /** Runs a command; output goes to the log of (buildId, step); events go to {@code listener}. */
   public record Exec(String buildId, int attempt, int step, ExecSpec spec, ActorRef<ExecEvent> listener)
       implements Command {}
+
+  /**
+   * Attaches an execution that outlived an earlier socket (the agent keeps it for its grace
+   * period) and streams its output from {@code fromOffset}: the stored rest, then live output,
+   * then its exit. {@link ExecEvent.Unknown} when the agent has no such execution.
+   */
+  public record Resume(String buildId, int attempt, int step, String execId, long fromOffset, ActorRef<ExecEvent> listener)
+      implements Command {}
+
+  /** The build persisted the output of {@code execId} below {@code offset}: the agent may drop it from its spool. */
+  public record AckOutput(String execId, long offset) implements Command {}
+
+  /** The build persisted the end of {@code execId}: the agent drops the execution. */
+  public record Forget(String execId) implements Command {}
 
   /** Kills an execution's process tree; its {@link ExecEvent.Exited} follows. */
   public record CancelExec(String execId) implements Command {}
@@ -107,6 +120,14 @@ public final class BuildletSession extends AbstractBehavior<BuildletSession.Comm
     INSTANCE
   }
 
+  /** The executions the agent listed in ready had their time to be resumed by their builds. */
+  private enum ClaimTimeout implements Command {
+    INSTANCE
+  }
+
+  /** The prefix of every error a request gets because the session ended: a communication failure. */
+  public static final String SESSION_ENDED = "buildlet session ended";
+
   /** The socket had its time to flush the last frames and close; stop regardless. */
   private enum LingerOver implements Command {
     INSTANCE
@@ -136,6 +157,7 @@ public final class BuildletSession extends AbstractBehavior<BuildletSession.Comm
       Duration heartbeat,
       Duration grace,
       Duration requestTimeout,
+      Duration resumeClaimTimeout,
       String nodeAddress) {}
 
   /** The handshake facts the route checked. */
@@ -169,9 +191,7 @@ public final class BuildletSession extends AbstractBehavior<BuildletSession.Comm
   private final BoundedSourceQueue<Message> out;
   private final String sessionId = UUID.randomUUID().toString();
   private final Requests requests = new Requests();
-  private final Map<Integer, ExecOutput> execStreams = new HashMap<>();
-  private final Map<String, ExecOutput> execs = new HashMap<>();
-  private final Map<String, ActorRef<ExecEvent>> listeners = new HashMap<>();
+  private final ExecStreams streams = new ExecStreams();
   private final Map<Integer, OutgoingArchive> outStreams = new HashMap<>();
   private BuildletInfo info;
   private int nextStream = 1;
@@ -209,6 +229,10 @@ public final class BuildletSession extends AbstractBehavior<BuildletSession.Comm
         .onMessage(AttachResult.class, this::onAttachResult)
         .onMessage(Stored.class, this::onStored)
         .onMessage(Exec.class, this::onExec)
+        .onMessage(Resume.class, this::onResume)
+        .onMessage(AckOutput.class, this::onAckOutput)
+        .onMessage(Forget.class, this::onForget)
+        .onMessageEquals(ClaimTimeout.INSTANCE, this::onClaimTimeout)
         .onMessage(CancelExec.class, this::onCancel)
         .onMessage(PutSource.class, this::onPutSource)
         .onMessage(ArchiveReady.class, this::onArchiveReady)
@@ -289,6 +313,11 @@ public final class BuildletSession extends AbstractBehavior<BuildletSession.Comm
         new BuildletInfo(
             who.agentId(), who.hostType(), who.hostname(), r.version(), who.instance(), r.os(),
             r.arch(), r.cpus(), r.workdir(), deps.nodeAddress(), System.currentTimeMillis());
+    r.running().forEach(x -> streams.listedByAgent(x.execId(), x.outputBytes()));
+    if (streams.anyUnclaimed()) {
+      getContext().getLog().info("Buildlet [{}] reconnected with {} executions to resume", who.agentId(), r.running().size());
+      timers.startSingleTimer(ClaimTimeout.INSTANCE, deps.resumeClaimTimeout());
+    }
     getContext()
         .pipeToSelf(
             deps.buildlets().attach(info, getContext().getSelf()),
@@ -328,15 +357,17 @@ public final class BuildletSession extends AbstractBehavior<BuildletSession.Comm
 
   private Behavior<Command> onExec(Exec m) {
     ExecSpec s = m.spec();
-    if (closed || info == null || execs.containsKey(s.execId())) {
-      m.listener().tell(new ExecEvent.Lost(s.execId(), closed ? "session closed" : "exec id in use", 0));
+    if (closed || info == null) {
+      // Nothing was sent: the build waits for the next session and starts the step there.
+      m.listener().tell(new ExecEvent.Suspended(s.execId(), SESSION_ENDED + ": the exec was not sent", 0));
       return this;
     }
-    int stream = nextStream++;
-    ExecOutput o = new ExecOutput(m.buildId(), m.attempt(), m.step(), s.execId(), stream, 0);
-    execStreams.put(stream, o);
-    execs.put(s.execId(), o);
-    listeners.put(s.execId(), m.listener());
+    if (streams.attached(s.execId())) {
+      m.listener().tell(new ExecEvent.Lost(s.execId(), "exec id " + s.execId() + " is in use on this buildlet", 0));
+      return this;
+    }
+    ExecOutput o = new ExecOutput(m.buildId(), m.attempt(), m.step(), s.execId(), nextStream++, 0);
+    streams.open(o, m.listener(), 0);
     long id =
         requests.add(
             System.nanoTime(),
@@ -345,7 +376,7 @@ public final class BuildletSession extends AbstractBehavior<BuildletSession.Comm
               if (a instanceof AgentFrame.Started st) {
                 m.listener().tell(new ExecEvent.Started(s.execId(), st.pid()));
               } else if (a instanceof AgentFrame.Error e) {
-                forgetExec(o);
+                forget(o);
                 if (draining) {
                   // Not the build's fault: the machine is going away. Another buildlet runs it.
                   m.listener().tell(new ExecEvent.Lost(s.execId(), "buildlet is draining: " + e.message(), 0));
@@ -357,15 +388,76 @@ public final class BuildletSession extends AbstractBehavior<BuildletSession.Comm
             cause -> {});
     send(
         new NodeFrame.Exec(
-            id, s.execId(), s.cmd(), s.args(), s.env(), s.dir(), s.path(), s.sys(), s.timeoutMs(), stream));
+            id, s.execId(), s.cmd(), s.args(), s.env(), s.dir(), s.path(), s.sys(), s.timeoutMs(), o.stream));
+    return this;
+  }
+
+  private Behavior<Command> onResume(Resume m) {
+    if (closed || info == null) {
+      m.listener().tell(new ExecEvent.Suspended(m.execId(), SESSION_ENDED + ": the resume was not sent", m.fromOffset()));
+      return this;
+    }
+    ExecOutput o = new ExecOutput(m.buildId(), m.attempt(), m.step(), m.execId(), nextStream++, m.fromOffset());
+    long id =
+        requests.add(
+            System.nanoTime(),
+            false,
+            a -> {
+              ExecStreams.Live l = streams.byStream(o.stream);
+              if (l != null) {
+                streams.remove(l);
+              }
+              if (a instanceof AgentFrame.Error e) {
+                if (e.code() == dev.grange.protocol.wire.ErrorCode.UNKNOWN_EXEC) {
+                  m.listener().tell(new ExecEvent.Unknown(m.execId(), e.message()));
+                } else {
+                  m.listener().tell(new ExecEvent.Lost(m.execId(), "the agent refused to resume: " + describe(a), m.fromOffset()));
+                }
+              }
+            },
+            cause -> {});
+    streams.open(o, m.listener(), id);
+    getContext().getLog().info("Resuming exec [{}] on [{}] from offset {}", m.execId(), who.agentId(), m.fromOffset());
+    send(new NodeFrame.Resume(id, m.execId(), m.fromOffset(), o.stream));
+    return this;
+  }
+
+  private Behavior<Command> onAckOutput(AckOutput m) {
+    if (!closed && info != null) {
+      send(new NodeFrame.Ack(m.execId(), m.offset()));
+    }
+    return this;
+  }
+
+  private Behavior<Command> onForget(Forget m) {
+    if (!closed && info != null && !streams.attached(m.execId())) {
+      send(new NodeFrame.Forget(m.execId()));
+    }
+    return this;
+  }
+
+  /** No build resumed what the agent still runs from before: kill it and let it go. */
+  private Behavior<Command> onClaimTimeout() {
+    if (closed) {
+      return this;
+    }
+    for (String execId : streams.takeUnclaimed().keySet()) {
+      getContext().getLog().warn("Buildlet [{}]: no build resumed exec [{}] within {}; killing it", who.agentId(), execId, deps.resumeClaimTimeout());
+      send(new NodeFrame.Cancel(requests.add(System.nanoTime(), false, a -> {}, c -> {}), execId));
+      send(new NodeFrame.Forget(execId));
+    }
     return this;
   }
 
   private void onData(DataFrame d) {
-    ExecOutput o = execStreams.get(d.stream());
-    if (o == null) {
+    ExecStreams.Live l = streams.byStream(d.stream());
+    if (l == null) {
+      if (streams.ignored(d.stream())) {
+        return; // a stream let go of (replaced by a resume, or abandoned): late frames are dropped
+      }
       throw new ProtocolException("binary frame on unknown stream " + d.stream());
     }
+    ExecOutput o = l.out;
     if (d.kind() == StreamKind.DATA) {
       throw new ProtocolException("exec output of kind data on stream " + d.stream());
     }
@@ -383,18 +475,16 @@ public final class BuildletSession extends AbstractBehavior<BuildletSession.Comm
   }
 
   private Behavior<Command> onStored(Stored m) {
-    ExecOutput o = execStreams.get(m.stream());
-    if (o == null) {
+    ExecStreams.Live l = streams.byStream(m.stream());
+    if (l == null) {
       return this;
     }
+    ExecOutput o = l.out;
     if (m.failure() != null) {
       getContext().getLog().warn("Log store write failed for [{}] step [{}]: {}", o.buildId, o.step, m.failure().toString());
-      ActorRef<ExecEvent> l = listeners.get(o.execId);
-      forgetExec(o);
+      streams.abandon(l);
       send(new NodeFrame.Cancel(requests.nextId(), o.execId));
-      if (l != null) {
-        l.tell(new ExecEvent.Lost(o.execId, "log store unavailable: " + m.failure().getMessage(), o.storedEnd()));
-      }
+      l.listener.tell(new ExecEvent.Lost(o.execId, "log store unavailable: " + m.failure().getMessage(), o.storedEnd()));
       return this;
     }
     long credit = o.stored(m.offset(), m.length());
@@ -402,53 +492,54 @@ public final class BuildletSession extends AbstractBehavior<BuildletSession.Comm
       send(new Frame.Credit(o.stream, credit));
     }
     if (o.progressDue()) {
-      long at = o.markReported();
-      send(new NodeFrame.Ack(o.execId, at));
-      ActorRef<ExecEvent> l = listeners.get(o.execId);
-      if (l != null) {
-        l.tell(new ExecEvent.Progress(o.execId, at));
-      }
+      // The build persists this checkpoint and then acks it (AckOutput), so the agent's spool
+      // keeps everything a resume from the persisted checkpoint needs.
+      l.listener.tell(new ExecEvent.Progress(o.execId, o.markReported()));
     }
-    finishIfDone(o);
+    finishIfDone(l);
     return this;
   }
 
-  private final Map<String, AgentFrame.Exit> exits = new HashMap<>();
-
   private void onExit(AgentFrame.Exit x) {
-    ExecOutput o = execs.get(x.execId());
-    if (o == null) {
+    ExecStreams.Live l = streams.byExec(x.execId());
+    if (l == null) {
+      if (streams.abandoned(x.execId())) {
+        streams.forgetAbandoned(x.execId());
+        send(new NodeFrame.Forget(x.execId()));
+        return;
+      }
       throw new ProtocolException("exit for unknown exec " + x.execId());
     }
-    exits.put(x.execId(), x);
-    finishIfDone(o);
+    streams.exitArrived(x);
+    finishIfDone(l);
   }
 
-  private void finishIfDone(ExecOutput o) {
-    AgentFrame.Exit x = exits.get(o.execId);
+  /** Reports the exit once every byte before it is stored; the agent keeps it until the build says forget. */
+  private void finishIfDone(ExecStreams.Live l) {
+    ExecOutput o = l.out;
+    AgentFrame.Exit x = streams.exitOf(o.execId);
     if (x == null || !o.allStored()) {
       return;
     }
     if (x.outputBytes() != o.receivedEnd()) {
       getContext().getLog().warn("Exec [{}] reported {} output bytes, {} arrived", o.execId, x.outputBytes(), o.receivedEnd());
     }
-    ActorRef<ExecEvent> l = listeners.get(o.execId);
-    forgetExec(o);
-    send(new NodeFrame.Ack(o.execId, o.storedEnd()));
+    forget(o);
+    if (l.resumeRequest != 0) {
+      requests.drop(l.resumeRequest);
+    }
+    l.listener.tell(new ExecEvent.Exited(x.execId(), x.state(), x.exitCode(), x.durationMs(), o.storedEnd()));
+  }
+
+  private void forget(ExecOutput o) {
+    ExecStreams.Live l = streams.byStream(o.stream);
     if (l != null) {
-      l.tell(new ExecEvent.Exited(x.execId(), x.state(), x.exitCode(), x.durationMs(), o.storedEnd()));
+      streams.remove(l);
     }
   }
 
-  private void forgetExec(ExecOutput o) {
-    execStreams.remove(o.stream);
-    execs.remove(o.execId);
-    listeners.remove(o.execId);
-    exits.remove(o.execId);
-  }
-
   private Behavior<Command> onCancel(CancelExec m) {
-    if (execs.containsKey(m.execId())) {
+    if (streams.attached(m.execId())) {
       long id = requests.add(System.nanoTime(), true, a -> {}, c -> {});
       send(new NodeFrame.Cancel(id, m.execId()));
     }
@@ -459,7 +550,7 @@ public final class BuildletSession extends AbstractBehavior<BuildletSession.Comm
 
   private Behavior<Command> onPutSource(PutSource m) {
     if (closed) {
-      m.replyTo().tell(StatusReply.error("buildlet session closed"));
+      m.replyTo().tell(StatusReply.error(SESSION_ENDED + ": closed"));
       return this;
     }
     getContext()
@@ -484,7 +575,7 @@ public final class BuildletSession extends AbstractBehavior<BuildletSession.Comm
       return this;
     }
     if (closed) {
-      req.replyTo().tell(StatusReply.error("buildlet session closed"));
+      req.replyTo().tell(StatusReply.error(SESSION_ENDED + ": closed"));
       return this;
     }
     OutgoingArchive o;
@@ -580,7 +671,7 @@ public final class BuildletSession extends AbstractBehavior<BuildletSession.Comm
 
   private <T> void request(java.util.function.LongFunction<NodeFrame> frame, Consumer<AgentFrame> onAnswer, ActorRef<StatusReply<T>> replyTo) {
     if (closed || info == null) {
-      replyTo.tell(StatusReply.error("buildlet session closed"));
+      replyTo.tell(StatusReply.error(SESSION_ENDED + ": closed"));
       return;
     }
     long id = requests.add(System.nanoTime(), true, onAnswer, cause -> replyTo.tell(StatusReply.error(cause)));
@@ -644,13 +735,11 @@ public final class BuildletSession extends AbstractBehavior<BuildletSession.Comm
     getContext().getLog().info("Buildlet [{}] session ended: {}", who.agentId(), cause);
     timers.cancel(Tick.INSTANCE);
     timers.cancel(ReadyTimeout.INSTANCE);
-    for (Iterator<Map.Entry<String, ActorRef<ExecEvent>>> it = listeners.entrySet().iterator(); it.hasNext(); ) {
-      Map.Entry<String, ActorRef<ExecEvent>> e = it.next();
-      ExecOutput o = execs.get(e.getKey());
-      e.getValue().tell(new ExecEvent.Lost(e.getKey(), cause, o == null ? 0 : o.storedEnd()));
-      it.remove();
+    for (ExecStreams.Live l : streams.drain()) {
+      // The agent keeps the command running for its grace period: the build resumes it.
+      l.listener.tell(new ExecEvent.Suspended(l.out.execId, cause, l.out.storedEnd()));
     }
-    requests.loseAll("buildlet session ended: " + cause);
+    requests.loseAll(SESSION_ENDED + ": " + cause);
     outStreams.values().forEach(OutgoingArchive::close);
     if (info != null) {
       deps.buildlets().detach(who.agentId(), getContext().getSelf(), cause);

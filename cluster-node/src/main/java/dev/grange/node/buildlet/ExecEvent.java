@@ -26,6 +26,20 @@ public sealed interface ExecEvent extends CborSerializable {
   /** The agent refused the exec (bad dir, draining...): nothing ran. */
   record Refused(String execId, String code, String message) implements ExecEvent {}
 
-  /** A communication failure: the socket closed or the session ended before the exit arrived. */
+  /**
+   * The session that carried the execution ended before its exit arrived (socket closed, three
+   * missed heartbeats, a request past its deadline). The command may still run on the agent,
+   * which keeps it for its grace period: the listener waits for the buildlet's next session and
+   * resumes from {@code storedBytes} (all of it is in the log store).
+   */
+  record Suspended(String execId, String cause, long storedBytes) implements ExecEvent {}
+
+  /**
+   * The agent has no execution by that id (answer to a resume): it never started, or the agent
+   * dropped it after its grace period.
+   */
+  record Unknown(String execId, String message) implements ExecEvent {}
+
+  /** A communication failure the execution cannot come back from (its output could not be stored). */
   record Lost(String execId, String cause, long storedBytes) implements ExecEvent {}
 }

@@ -42,6 +42,11 @@ final class Requests {
     return true;
   }
 
+  /** Stops waiting for a request whose success has no answer (a resume, once its exit came). */
+  void drop(long id) {
+    pending.remove(id);
+  }
+
   /** True when a request with a deadline has waited longer than {@code timeout}. */
   boolean anyOverdue(long nowNanos, Duration timeout) {
     for (Pending p : pending.values()) {

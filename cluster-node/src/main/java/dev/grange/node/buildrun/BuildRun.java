@@ -67,6 +67,8 @@ public final class BuildRun
   // From the attempt runner (local only).
   record StepBegan(int attempt, int step) implements Command {}
 
+  record StepProgressed(int attempt, int step, long offset) implements Command {}
+
   record StepEnded(int attempt, int step, String state, int exitCode, long durationMs, long outputBytes) implements Command {}
 
   record AttemptSucceeded(int attempt) implements Command {}
@@ -79,10 +81,19 @@ public final class BuildRun
     INSTANCE
   }
 
-  public static void init(org.apache.pekko.actor.typed.ActorSystem<?> system, ClusterSharding sharding, int maxRetries, Duration passivateAfter) {
+  /**
+   * How an attempt whose buildlet lost its session comes back: how long to wait for the buildlet's
+   * next session (the agent's grace period and a margin), how often to look, and how to tell
+   * whether a step has stored output.
+   */
+  public record Resumption(StoredOutput logs, Duration resumeWait, Duration pollEvery) {}
+
+  public static void init(
+      org.apache.pekko.actor.typed.ActorSystem<?> system, ClusterSharding sharding, int maxRetries, Duration passivateAfter,
+      Resumption resumption) {
     Peers peers = Peers.sharded(sharding);
     sharding.init(
-        Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), peers, ctx.getShard(), maxRetries, passivateAfter))
+        Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), peers, ctx.getShard(), maxRetries, passivateAfter, resumption))
             .withSettings(ClusterShardingSettings.create(system).withRememberEntities(true)));
   }
 
@@ -91,9 +102,11 @@ public final class BuildRun
    * asked to passivate it once it is over.
    */
   public static Behavior<Command> create(
-      String buildId, Peers peers, ActorRef<ClusterSharding.ShardCommand> shard, int maxRetries, Duration passivateAfter) {
+      String buildId, Peers peers, ActorRef<ClusterSharding.ShardCommand> shard, int maxRetries, Duration passivateAfter,
+      Resumption resumption) {
+    AttemptRunner.Deps deps = new AttemptRunner.Deps(peers::buildlet, resumption.logs(), resumption.resumeWait(), resumption.pollEvery());
     return Behaviors.<Command>setup(
-        c -> Behaviors.withTimers(t -> new BuildRun(buildId, c, t, peers, shard, maxRetries, passivateAfter)));
+        c -> Behaviors.withTimers(t -> new BuildRun(buildId, c, t, peers, shard, maxRetries, passivateAfter, deps)));
   }
 
   private final String buildId;
@@ -103,8 +116,11 @@ public final class BuildRun
   private final ActorRef<ClusterSharding.ShardCommand> shard;
   private final int maxRetries;
   private final Duration passivateAfter;
+  private final AttemptRunner.Deps runnerDeps;
   private ActorRef<AttemptRunner.Command> runner;
   private int runnerAttempt;
+  /** Runners of one attempt get distinct names: a recovered one may start before the old one's name is free. */
+  private int runnerIncarnation;
 
   private BuildRun(
       String buildId,
@@ -113,7 +129,8 @@ public final class BuildRun
       Peers peers,
       ActorRef<ClusterSharding.ShardCommand> shard,
       int maxRetries,
-      Duration passivateAfter) {
+      Duration passivateAfter,
+      AttemptRunner.Deps runnerDeps) {
     super(
         PersistenceId.of(ENTITY_KEY.name(), buildId),
         SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(10), 0.2));
@@ -124,6 +141,7 @@ public final class BuildRun
     this.shard = shard;
     this.maxRetries = maxRetries;
     this.passivateAfter = passivateAfter;
+    this.runnerDeps = runnerDeps;
   }
 
   @Override
@@ -145,8 +163,9 @@ public final class BuildRun
               if (s.status() == Status.QUEUED) {
                 acquire(s);
               } else if (s.status() == Status.RUNNING) {
-                // The attempt's runner died with the node that ran it.
-                ctx.getSelf().tell(new AttemptLost(s.currentAttempt(), "the node running the attempt stopped"));
+                // The attempt's runner died with the node (or the incarnation) that ran it; its
+                // command may still run on the agent: pick it up where the persisted state says.
+                recover(s);
               } else {
                 idleLater();
               }
@@ -161,6 +180,7 @@ public final class BuildRun
         .onCommand(Start.class, this::onStart)
         .onCommand(BuildletAssigned.class, this::onAssigned)
         .onCommand(StepBegan.class, this::onStepBegan)
+        .onCommand(StepProgressed.class, this::onStepProgressed)
         .onCommand(StepEnded.class, this::onStepEnded)
         .onCommand(AttemptSucceeded.class, this::onSucceeded)
         .onCommand(AttemptLost.class, this::onLost)
@@ -217,11 +237,49 @@ public final class BuildRun
         .thenRun(
             ns -> {
               ctx.getLog().info("Build [{}] attempt {} runs on [{}]", buildId, attempt, g.hostname());
-              runner = ctx.spawn(AttemptRunner.create(ns.spec(), attempt, 0, g.session(), ctx.getSelf()), "attempt-" + attempt);
-              runnerAttempt = attempt;
-              ctx.watchWith(runner, new RunnerStopped(attempt));
+              spawnRunner(ns, AttemptRunner.Plan.fresh(attempt, g.agentId()), g.session());
             })
         .thenNoReply();
+  }
+
+  /** Restarts the runner of a running attempt from the first step that has not finished. */
+  private void recover(BuildRunState s) {
+    int step = 0;
+    while (step < s.steps().size() && s.steps().get(step).finished()) {
+      step++;
+    }
+    if (step == s.steps().size()) {
+      ctx.getSelf().tell(new AttemptSucceeded(s.currentAttempt())); // every step ended ok; only the verdict was missing
+      return;
+    }
+    BuildRunState.StepResult at = s.steps().get(step);
+    boolean sourceNeeded = step == 0 && at.state().equals(BuildRunState.StepResult.PENDING);
+    long from = at.outputBytes();
+    ctx.getLog().info("Build [{}] recovered while running: attempt {} goes on at step {} from offset {}", buildId, s.currentAttempt(), step, from);
+    spawnRunner(s, new AttemptRunner.Plan(s.currentAttempt(), s.lastAttempt().agentId(), step, true, from, sourceNeeded), null);
+  }
+
+  private void spawnRunner(BuildRunState s, AttemptRunner.Plan plan, ActorRef<dev.grange.node.buildlet.BuildletSession.Command> session) {
+    int attempt = plan.attempt();
+    runner = ctx.spawn(AttemptRunner.create(s.spec(), plan, session, runnerDeps, ctx.getSelf()), "attempt-" + attempt + "-" + (++runnerIncarnation));
+    runnerAttempt = attempt;
+    ctx.watchWith(runner, new RunnerStopped(attempt));
+  }
+
+  private ReplyEffect<BuildRunEvents.Event, BuildRunState> onStepProgressed(BuildRunState s, StepProgressed c) {
+    if (s.status() != Status.RUNNING || c.attempt() != s.currentAttempt() || c.offset() <= s.steps().get(c.step()).outputBytes()) {
+      return Effect().noReply();
+    }
+    return Effect()
+        .persist(new BuildRunEvents.StepProgress(c.attempt(), c.step(), c.offset()))
+        .thenRun(ns -> tellRunner(new AttemptRunner.ProgressRecorded(c.step(), c.offset())))
+        .thenNoReply();
+  }
+
+  private void tellRunner(AttemptRunner.Command c) {
+    if (runner != null) {
+      runner.tell(c);
+    }
   }
 
   private ReplyEffect<BuildRunEvents.Event, BuildRunState> onStepBegan(BuildRunState s, StepBegan c) {
@@ -239,12 +297,12 @@ public final class BuildRun
     BuildRunEvents.StepFinished f =
         new BuildRunEvents.StepFinished(c.attempt(), c.step(), c.state(), c.exitCode(), c.durationMs(), c.outputBytes(), now);
     if (ExitStates.OK.equals(c.state())) {
-      return Effect().persist(f).thenNoReply();
+      return Effect().persist(f).thenRun(ns -> tellRunner(new AttemptRunner.StepRecorded(c.step()))).thenNoReply();
     }
     String reason = "step " + s.steps().get(c.step()).name() + ": " + c.state();
     return Effect()
         .persist(java.util.List.of(f, new BuildRunEvents.BuildFinished("failed", reason, now)))
-        .thenRun(ns -> finished(ns))
+        .thenRun(ns -> { tellRunner(new AttemptRunner.StepRecorded(c.step())); finished(ns); })
         .thenNoReply();
   }
 
@@ -332,11 +390,17 @@ public final class BuildRun
     return Effect().noReply();
   }
 
-  /** After the build is over: stop the runner (which releases the buildlet when it stops). */
+  /**
+   * After the build is over: a cancelled build's runner is stopped; any other runner stops by
+   * itself once it told the agent to forget its last step. The buildlet is released when the
+   * runner has stopped.
+   */
   private void finished(BuildRunState s) {
     ctx.getLog().info("Build [{}] finished: {} {}", buildId, s.result(), s.reason());
     if (runner != null) {
-      runner.tell(AttemptRunner.Cancel.INSTANCE);
+      if ("cancelled".equals(s.result())) {
+        runner.tell(AttemptRunner.Cancel.INSTANCE);
+      }
     } else if (s.lastAttempt() != null && s.lastAttempt().cause() == null) {
       release(s.lastAttempt().agentId());
     }

@@ -15,6 +15,9 @@ public final class BuildRunEvents {
 
   public record StepStarted(int attempt, int step, long atMs) implements Event {}
 
+  /** The first {@code offset} bytes of a running step's output are stored: a resume starts there. */
+  public record StepProgress(int attempt, int step, long offset) implements Event {}
+
   /** A step ended with a remote result: its exit state, as the agent reported it. */
   public record StepFinished(int attempt, int step, String state, int exitCode, long durationMs, long outputBytes, long atMs)
       implements Event {}

@@ -26,7 +26,10 @@ public record BuildRunState(
   public record Attempt(int attempt, String agentId, String hostname, String node, long startMs, long endMs, String cause)
       implements CborSerializable {}
 
-  /** A step's outcome; state is pending, running, or the agent's exit state. */
+  /**
+   * A step's outcome; state is pending, running, or the agent's exit state. While it runs,
+   * {@code outputBytes} is how much of its output is known stored (the offset to resume from).
+   */
   public record StepResult(String name, String state, int exitCode, long startMs, long durationMs, long outputBytes)
       implements CborSerializable {
     public static final String PENDING = "pending";
@@ -83,6 +86,10 @@ public record BuildRunState(
       return new BuildRunState(spec, Status.RUNNING, at, st, null, null, 0);
     } else if (e instanceof BuildRunEvents.StepStarted s) {
       return withStep(s.step(), new StepResult(steps.get(s.step()).name(), StepResult.RUNNING, 0, s.atMs(), 0, 0));
+    } else if (e instanceof BuildRunEvents.StepProgress p) {
+      StepResult old = steps.get(p.step());
+      return withStep(p.step(), new StepResult(old.name(), old.state(), old.exitCode(), old.startMs(), old.durationMs(),
+          Math.max(old.outputBytes(), p.offset())));
     } else if (e instanceof BuildRunEvents.StepFinished f) {
       StepResult old = steps.get(f.step());
       return withStep(f.step(), new StepResult(old.name(), f.state(), f.exitCode(), old.startMs(), f.durationMs(), f.outputBytes()));

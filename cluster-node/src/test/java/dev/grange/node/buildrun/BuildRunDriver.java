@@ -37,12 +37,18 @@ final class BuildRunDriver {
   final TestProbe<ClusterSharding.ShardCommand> shard;
   final EventSourcedBehaviorTestKit<BuildRun.Command, BuildRunEvents.Event, BuildRunState> kit;
   private final ActorTestKit testKit;
+  /** What the log store says when the build asks whether a step has stored output. */
+  final java.util.concurrent.atomic.AtomicBoolean outputStored = new java.util.concurrent.atomic.AtomicBoolean();
+  /** How long a build waits for a buildlet that lost its session to come back. */
+  static final Duration RESUME_WAIT = Duration.ofSeconds(2);
 
   BuildRunDriver(ActorTestKit testKit, int maxRetries, Duration passivateAfter) {
     this.testKit = testKit;
     this.peers = new TestPeers(testKit);
     this.shard = testKit.createTestProbe();
-    this.kit = EntityTests.entity(testKit, BuildRun.create(buildId, peers, shard.ref(), maxRetries, passivateAfter));
+    this.kit = EntityTests.entity(testKit, BuildRun.create(buildId, peers, shard.ref(), maxRetries, passivateAfter,
+        new BuildRun.Resumption(
+            (b, a, st) -> java.util.concurrent.CompletableFuture.completedFuture(outputStored.get()), RESUME_WAIT, Duration.ofMillis(50))));
   }
 
   static BuildSpec spec(String buildId) {
@@ -77,7 +83,12 @@ final class BuildRunDriver {
   }
 
   BuildletSession.PutSource sourceAsked(TestProbe<BuildletSession.Command> session) {
-    return peers.expect(session, BuildletSession.PutSource.class);
+    return next(session, BuildletSession.PutSource.class);
+  }
+
+  /** The next command the build sent this session, passing over acks and forgets. */
+  <T extends BuildletSession.Command> T next(TestProbe<BuildletSession.Command> session, Class<T> type) {
+    return peers.expectSkipping(session, type, BuildletSession.Forget.class, BuildletSession.AckOutput.class);
   }
 
   /** Ships the source (the session says done) and returns the first step's exec. */
@@ -87,7 +98,7 @@ final class BuildRunDriver {
   }
 
   BuildletSession.Exec exec(TestProbe<BuildletSession.Command> session) {
-    return peers.expect(session, BuildletSession.Exec.class);
+    return next(session, BuildletSession.Exec.class);
   }
 
   static void exit(BuildletSession.Exec e, String state, int exitCode) {

@@ -141,18 +141,4 @@ class BuildRunRetryTest {
     assertEquals(Status.QUEUED, queued.status());
     assertTrue(queued.lastAttempt().cause().contains("stopped"), queued.lastAttempt().cause());
   }
-
-  @Test
-  void aBuildRecoveredWhileRunningCountsTheAttemptAsLostAndQueuesAgain() {
-    HostPool.Acquire first = run.start();
-    run.assign("a1");
-
-    run.kit.restart();
-
-    run.released("a1");
-    assertEquals(first, run.acquired());
-    BuildRunState queued = run.state();
-    assertEquals(Status.QUEUED, queued.status());
-    assertEquals("the node running the attempt stopped", queued.lastAttempt().cause());
-  }
 }

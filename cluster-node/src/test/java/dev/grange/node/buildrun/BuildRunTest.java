@@ -106,6 +106,8 @@ class BuildRunTest {
     assertEquals("failed", done.result());
     assertEquals("step make: exit status 2", done.reason());
     assertEquals(List.of("exit status 2", "pending"), done.steps().stream().map(BuildRunState.StepResult::state).toList());
+    // Once the failure is persisted, the agent may drop the execution; nothing else is asked.
+    assertEquals(run.buildId + "-a1-s0", run.peers.expect(session, BuildletSession.Forget.class).execId());
     session.expectNoMessage(Duration.ofMillis(300));
   }
 

@@ -55,6 +55,27 @@ public final class TestPeers implements Peers {
    * The next message a probe got, which must be of this class, after checking that it survives
    * jackson-cbor: between entities it crosses nodes.
    */
+  /** The next message of {@code type}, passing over messages of the {@code ignored} types. */
+  @SafeVarargs
+  public final <M, T extends M> T expectSkipping(TestProbe<M> probe, Class<T> type, Class<? extends M>... ignored) {
+    java.util.List<M> got =
+        probe.fishForMessage(
+            EntityTests.DEADLINE,
+            m -> {
+              for (Class<? extends M> c : ignored) {
+                if (c.isInstance(m)) {
+                  return org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.continueAndIgnore();
+                }
+              }
+              return type.isInstance(m)
+                  ? org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.complete()
+                  : org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.fail("expected " + type.getSimpleName() + ", got " + m);
+            });
+    T m = type.cast(got.get(got.size() - 1));
+    kit.serializationTestKit().verifySerialization(m, true);
+    return m;
+  }
+
   public <M, T extends M> T expect(TestProbe<M> probe, Class<T> type) {
     T m = probe.expectMessageClass(type, EntityTests.DEADLINE);
     kit.serializationTestKit().verifySerialization(m, true);
