@@ -3,6 +3,7 @@ package dev.grange.node;
 import com.typesafe.config.Config;
 import dev.grange.node.api.ApiErrors;
 import dev.grange.node.api.ApiRoutes;
+import dev.grange.node.api.ApiSettings;
 import dev.grange.node.buildlet.Buildlet;
 import dev.grange.node.buildlet.BuildletSession;
 import dev.grange.node.buildlet.ConnectRoute;
@@ -11,6 +12,7 @@ import dev.grange.node.pool.LocalPool;
 import dev.grange.node.schedule.HostPool;
 import dev.grange.node.source.Sources;
 import dev.grange.node.store.LogStore;
+import dev.grange.node.store.StoreHealth;
 import java.time.Duration;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
@@ -58,7 +60,7 @@ public final class GrangeNode extends AllDirectives {
         cluster.manager().tell(Join.create(cluster.selfMember().address()));
       }
       Executor blocking = system.dispatchers().lookup(DispatcherSelector.fromConfig("grange.blocking-dispatcher"));
-      LogStore logs = LogStore.create(system, settings.keyspace(), config.getBoolean("grange.store.autocreate"));
+      LogStore logs = LogStore.create(system, settings.keyspace(), config.getBoolean("grange.store.autocreate"), LogStore.writeDeadline(config));
       Sources sources = new Sources(settings.varDir().resolve("sources"));
       ClusterSharding sharding = ClusterSharding.get(system);
 
@@ -90,7 +92,8 @@ public final class GrangeNode extends AllDirectives {
               settings.resumeClaimTimeout(),
               cluster.selfMember().address().toString());
       ConnectRoute connect = new ConnectRoute(system, settings.farm(), settings.masterKey(), settings.minAgentVersion(), deps);
-      ApiRoutes api = new ApiRoutes(system, sharding, settings.farm(), sources, blocking, logs, settings.maxApiBody(), settings.logPollInterval());
+      StoreHealth health = StoreHealth.start(system, logs, StoreHealth.Settings.fromConfig(config));
+      ApiRoutes api = new ApiRoutes(system, sharding, settings.farm(), sources, blocking, logs, health, ApiSettings.fromConfig(config), settings.maxApiBody(), settings.logPollInterval());
       GrangeNode shell = new GrangeNode(system, settings, null, logs);
       Route route = shell.concat(connect.route(), api.route(), shell.root());
       ServerBinding binding =

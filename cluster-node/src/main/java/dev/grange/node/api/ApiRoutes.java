@@ -10,6 +10,7 @@ import dev.grange.node.schedule.HostPool;
 import dev.grange.node.source.SourceException;
 import dev.grange.node.source.Sources;
 import dev.grange.node.store.LogStore;
+import dev.grange.node.store.StoreHealth;
 import dev.grange.protocol.model.BuilderSpec;
 import dev.grange.protocol.model.FarmConfig;
 import dev.grange.protocol.schedule.PriorityClass;
@@ -43,11 +44,18 @@ import org.slf4j.LoggerFactory;
  * read, followed (log) and cancelled here; pools, buildlets and queues are read from the host
  * pools. Every refusal is a 4xx with a JSON body ({@link ApiErrors}) that says what was wrong,
  * and a refused request changes nothing.
+ *
+ * <p>Every call that needs the store or an entity answers within {@code grange.node.api.ask-timeout}:
+ * while {@link StoreHealth} knows the store is down it is refused at once with 503
+ * {@code store_unavailable} and a Retry-After header; an entity that does not answer in time (it
+ * may be recovering from, or backing off from, the store) gives a 503 {@code timeout}. A submitted
+ * build is answered 202 only once its {@code BuildQueued} is persisted, so a 503 to a submission
+ * means it was not accepted (or, after a timeout, not confirmed: its id is in the message).
+ * {@code GET /api/v1/store} shows what {@link StoreHealth} knows.
  */
 public final class ApiRoutes extends AllDirectives {
   private static final Logger log = LoggerFactory.getLogger(ApiRoutes.class);
   private static final Set<String> SUBMIT_FIELDS = Set.of("builder", "repo", "rev", "priority", "user");
-  private static final Duration ASK = Duration.ofSeconds(10);
 
   private final ActorSystem<?> system;
   private final ClusterSharding sharding;
@@ -56,35 +64,44 @@ public final class ApiRoutes extends AllDirectives {
   private final Executor blocking;
   private final long maxBody;
   private final LogFollower logs;
+  private final StoreHealth health;
+  private final Duration ask;
   private final SecureRandom random = new SecureRandom();
 
   public ApiRoutes(ActorSystem<?> system, ClusterSharding sharding, FarmConfig farm, Sources sources, Executor blocking,
-      LogStore logStore, long maxBody, Duration logPoll) {
+      LogStore logStore, StoreHealth health, ApiSettings api, long maxBody, Duration logPoll) {
     this.system = system;
     this.sharding = sharding;
     this.farm = farm;
     this.sources = sources;
     this.blocking = blocking;
     this.maxBody = maxBody;
-    this.logs = new LogFollower(system, logStore, logPoll);
+    this.health = health;
+    this.ask = api.askTimeout();
+    this.logs = new LogFollower(system, logStore, logPoll, api.logOutageDeadline());
   }
 
   public Route route() {
     ExceptionHandler errors = ExceptionHandler.newBuilder()
         .matchAny(t -> {
+          HttpResponse unavailable = unavailable(t, "the entity this request needs (a build or a pool)");
+          if (unavailable != null) {
+            return complete(unavailable);
+          }
           log.error("API request failed", t);
           return complete(ApiErrors.response(StatusCodes.INTERNAL_SERVER_ERROR, "internal", "internal error: " + t.getMessage()));
         })
         .build();
     return pathPrefix(PathMatchers.segment("api").slash("v1"), () -> handleExceptions(errors, () -> concat(
         path("builds", () -> concat(
-            post(() -> withSizeLimit(maxBody, () -> entity(org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller.entityToString(), this::submit))),
+            post(() -> needsStore(() -> withSizeLimit(maxBody, () -> entity(org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller.entityToString(), this::submit)))),
             methodNotAllowed())),
-        pathPrefix("builds", () -> pathPrefix(PathMatchers.segment(), this::buildRoutes)),
-        path("pools", () -> get(() -> onSuccess(pools(), this::complete))),
-        path("buildlets", () -> get(() -> onSuccess(buildlets(), this::complete))),
-        path("queues", () -> get(() -> onSuccess(queues(), this::complete))),
+        pathPrefix("builds", () -> pathPrefix(PathMatchers.segment(), id -> needsStore(() -> buildRoutes(id)))),
+        path("pools", () -> get(() -> needsStore(() -> onSuccess(pools(), this::complete)))),
+        path("buildlets", () -> get(() -> needsStore(() -> onSuccess(buildlets(), this::complete)))),
+        path("queues", () -> get(() -> needsStore(() -> onSuccess(queues(), this::complete)))),
         path("builders", () -> get(() -> complete(json(StatusCodes.OK, builders())))),
+        path("store", () -> get(() -> complete(json(StatusCodes.OK, store())))),
         extractUnmatchedPath(p -> complete(ApiErrors.response(StatusCodes.NOT_FOUND, "not_found", "no such API endpoint: /api/v1" + p))))));
   }
 
@@ -150,7 +167,10 @@ public final class ApiRoutes extends AllDirectives {
           BuildSpec spec = new BuildSpec(id, builder.name(), builder.hostType(), builder.steps(), repo, commit.sha(), rev,
               commit.commitTimeMs(), commit.subject(), rev.equals(commit.sha()) ? "" : rev, priority, user, System.currentTimeMillis());
           return sharding.entityRefFor(BuildRun.ENTITY_KEY, id)
-              .<StatusReply<org.apache.pekko.Done>>ask(rt -> new BuildRun.Start(spec, rt), ASK)
+              .<StatusReply<org.apache.pekko.Done>>ask(rt -> new BuildRun.Start(spec, rt), ask)
+              .exceptionally(t -> {
+                throw new NotConfirmed(id, t);
+              })
               .thenApply(reply -> {
                 if (reply.isError()) {
                   return ApiErrors.response(StatusCodes.SERVICE_UNAVAILABLE, "not_accepted", reply.getError().getMessage());
@@ -168,8 +188,30 @@ public final class ApiRoutes extends AllDirectives {
     return onSuccess(r, this::complete);
   }
 
+  /** A submission whose {@code Start} was sent but not answered: the build may yet be queued. */
+  private static final class NotConfirmed extends RuntimeException {
+    final String id;
+
+    NotConfirmed(String id, Throwable cause) {
+      super(cause);
+      this.id = id;
+    }
+  }
+
   private HttpResponse sourceError(Throwable t) {
-    Throwable c = t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
+    Throwable c = unwrap(t);
+    if (c instanceof NotConfirmed nc) {
+      HttpResponse r = unavailable(nc.getCause(), "build " + nc.id);
+      if (r != null) {
+        if (health.down()) {
+          return r;
+        }
+        return ApiErrors.unavailable("timeout", "build " + nc.id + " was not confirmed within " + ask.toSeconds()
+            + " s (the build store may be slow or recovering); it may still be queued: GET /api/v1/builds/" + nc.id
+            + " tells, or submit again");
+      }
+      c = unwrap(nc.getCause());
+    }
     if (c instanceof SourceException se) {
       switch (se.kind()) {
         case UNKNOWN_REV:
@@ -198,7 +240,7 @@ public final class ApiRoutes extends AllDirectives {
     if (!validId(id)) {
       return CompletableFuture.completedFuture(StatusReply.error("no build " + id));
     }
-    return sharding.entityRefFor(BuildRun.ENTITY_KEY, id).ask(BuildRun.Get::new, ASK);
+    return sharding.entityRefFor(BuildRun.ENTITY_KEY, id).ask(BuildRun.Get::new, ask);
   }
 
   private Route buildResponse(StatusReply<BuildRunState> r) {
@@ -212,7 +254,7 @@ public final class ApiRoutes extends AllDirectives {
       return CompletableFuture.completedFuture(ApiErrors.response(StatusCodes.NOT_FOUND, "unknown_build", "no build " + id));
     }
     return sharding.entityRefFor(BuildRun.ENTITY_KEY, id)
-        .<StatusReply<org.apache.pekko.Done>>ask(BuildRun.Cancel::new, ASK)
+        .<StatusReply<org.apache.pekko.Done>>ask(BuildRun.Cancel::new, ask)
         .thenApply(r -> {
           if (r.isSuccess()) {
             ObjectNode o = ApiErrors.JSON.createObjectNode();
@@ -254,7 +296,7 @@ public final class ApiRoutes extends AllDirectives {
   private CompletionStage<List<HostPool.PoolView>> poolViews() {
     List<CompletableFuture<HostPool.PoolView>> all = new ArrayList<>();
     for (String hostType : farm.hosts().keySet()) {
-      all.add(sharding.entityRefFor(HostPool.ENTITY_KEY, hostType).ask(HostPool.GetView::new, ASK).toCompletableFuture());
+      all.add(sharding.entityRefFor(HostPool.ENTITY_KEY, hostType).ask(HostPool.GetView::new, ask).toCompletableFuture());
     }
     return CompletableFuture.allOf(all.toArray(new CompletableFuture[0]))
         .thenApply(v -> all.stream().map(CompletableFuture::join).toList());
@@ -311,6 +353,50 @@ public final class ApiRoutes extends AllDirectives {
       b.steps().forEach(s -> steps.add(s.name()));
     });
     return a;
+  }
+
+  // ---- the store ----
+
+  /** Refuses at once, without asking anyone, while the store is known to be down. */
+  private Route needsStore(java.util.function.Supplier<Route> inner) {
+    return health.down() ? complete(ApiErrors.storeUnavailable(health.status().describe())) : inner.get();
+  }
+
+  private ObjectNode store() {
+    StoreHealth.Status s = health.status();
+    ObjectNode o = ApiErrors.JSON.createObjectNode();
+    o.put("state", s.up() ? "up" : "down");
+    o.put("sinceMs", s.sinceMs());
+    o.put("since", java.time.Instant.ofEpochMilli(s.sinceMs()).toString());
+    if (s.lastError() != null) {
+      o.put("lastError", s.lastError());
+    }
+    o.put("probedAtMs", s.probedAtMs());
+    o.put("failedProbesInARow", s.failuresInARow());
+    return o;
+  }
+
+  /**
+   * The 503 for a failure that means "not now" (an ask that timed out; the store down), or null
+   * for any other failure. {@code who} names what did not answer.
+   */
+  private HttpResponse unavailable(Throwable t, String who) {
+    Throwable c = unwrap(t);
+    if (!(c instanceof java.util.concurrent.TimeoutException)) {
+      return null;
+    }
+    if (health.down()) {
+      return ApiErrors.storeUnavailable(health.status().describe());
+    }
+    return ApiErrors.unavailable("timeout", who + " did not answer within " + ask.toSeconds()
+        + " s (an entity may be recovering from the build store); try again");
+  }
+
+  private static Throwable unwrap(Throwable t) {
+    while ((t instanceof CompletionException || t instanceof java.util.concurrent.ExecutionException) && t.getCause() != null) {
+      t = t.getCause();
+    }
+    return t;
   }
 
   // ---- helpers ----

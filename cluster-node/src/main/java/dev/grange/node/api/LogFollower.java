@@ -14,29 +14,48 @@ import org.apache.pekko.japi.Pair;
 import org.apache.pekko.pattern.Patterns;
 import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.util.ByteString;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A build's log as one byte stream from any offset, followed live: the outputs of its steps, in
  * order, of one attempt, read from the {@link LogStore}. While the build runs, a reader that has
  * caught up waits and looks again; the stream ends when the build is over and every stored
  * byte was sent. A reader that reconnects with {@code from} = bytes it already has loses and
- * repeats nothing: offsets are the agent's, and chunks stored twice (after a resume) are trimmed.
+ * repeats nothing: offsets are the agent's, and chunks stored twice or overlapping (after a
+ * resume) are assembled by {@link LogStore#read} into each byte once.
+ *
+ * <p>A store outage (a read, or the build's state, fails) pauses the stream where it is: it tries
+ * again every second and goes on from the same byte when the store answers, so the client loses
+ * and repeats nothing. Only after {@code log-outage-deadline} of failures in a row does it fail,
+ * which aborts the response: the client sees a truncated body, never a clean end of a partial log.
  */
 final class LogFollower {
-  private static final int CHUNKS_PER_READ = 16;
+  private static final Logger log = LoggerFactory.getLogger(LogFollower.class);
+  private static final int BYTES_PER_READ = 16 * dev.grange.protocol.wire.Limits.MAX_PAYLOAD_BYTES;
+  private static final Duration OUTAGE_RETRY = Duration.ofSeconds(1);
 
   private final ActorSystem<?> system;
   private final LogStore logs;
   private final Duration pollInterval;
+  private final Duration outageDeadline;
 
-  LogFollower(ActorSystem<?> system, LogStore logs, Duration pollInterval) {
+  LogFollower(ActorSystem<?> system, LogStore logs, Duration pollInterval, Duration outageDeadline) {
     this.system = system;
     this.logs = logs;
     this.pollInterval = pollInterval;
+    this.outageDeadline = outageDeadline;
   }
 
-  /** Where the reader is: step and offset within it; {@code step == -1} until mapped from {@code from}. */
-  private record Cursor(int step, long offset, long global, boolean done) {}
+  /**
+   * Where the reader is: step and offset within it; {@code step == -1} until mapped from
+   * {@code from}. {@code failingSince}: System.nanoTime() of the first failure in a row, 0 while fine.
+   */
+  private record Cursor(int step, long offset, long global, boolean done, long failingSince) {
+    Cursor(int step, long offset, long global, boolean done) {
+      this(step, offset, global, done, 0);
+    }
+  }
 
   /**
    * @param state the build as it is now (asked again whenever the reader has caught up)
@@ -45,8 +64,45 @@ final class LogFollower {
   Source<ByteString, NotUsed> follow(String buildId, int attempt, long from, Supplier<CompletionStage<BuildRunState>> state) {
     return Source.unfoldAsync(
             new Cursor(-1, 0, from, false),
-            cur -> cur.done() ? CompletableFuture.completedFuture(Optional.empty()) : next(buildId, attempt, cur, state))
+            cur -> cur.done() ? CompletableFuture.completedFuture(Optional.empty()) : nextOrWait(buildId, attempt, cur, state))
         .filter(bs -> !bs.isEmpty());
+  }
+
+  /** {@link #next}, or (when the store fails) the same cursor again a second later, up to the deadline. */
+  private CompletionStage<Optional<Pair<Cursor, ByteString>>> nextOrWait(
+      String buildId, int attempt, Cursor cur, Supplier<CompletionStage<BuildRunState>> state) {
+    CompletionStage<Optional<Pair<Cursor, ByteString>>> step;
+    try {
+      step = next(buildId, attempt, cur, state);
+    } catch (RuntimeException e) {
+      step = CompletableFuture.failedFuture(e);
+    }
+    return step
+        .thenApply(o -> {
+          if (cur.failingSince() != 0 && o.isPresent()) {
+            log.info("Log follower of build [{}] goes on at byte [{}]: the store answers again", buildId, cur.global());
+            Cursor n = o.get().first();
+            return Optional.of(Pair.create(
+                new Cursor(n.step(), n.offset(), n.global(), n.done(), 0), o.get().second()));
+          }
+          return o;
+        })
+        .exceptionallyCompose(err -> {
+          long now = System.nanoTime();
+          long since = cur.failingSince() == 0 ? now : cur.failingSince();
+          if (cur.failingSince() == 0) {
+            log.warn("Log follower of build [{}] waits at byte [{}] for the store: {}", buildId, cur.global(), err.toString());
+          }
+          if (now - since >= outageDeadline.toNanos()) {
+            log.warn("Log follower of build [{}] gives up at byte [{}] after [{}] s without the store",
+                buildId, cur.global(), outageDeadline.toSeconds());
+            return CompletableFuture.failedFuture(new IllegalStateException("the log of build " + buildId + " could not be read for "
+                + outageDeadline.toSeconds() + " s (build store unavailable); stopped at byte " + cur.global(), err));
+          }
+          Cursor same = new Cursor(cur.step(), cur.offset(), cur.global(), cur.done(), since);
+          return Patterns.after(OUTAGE_RETRY, system.classicSystem().scheduler(), system.executionContext(),
+              () -> CompletableFuture.completedFuture(Optional.of(Pair.create(same, ByteString.emptyByteString()))));
+        });
   }
 
   private CompletionStage<Optional<Pair<Cursor, ByteString>>> next(
@@ -69,18 +125,12 @@ final class LogFollower {
       Cursor at = c;
       BuildRunState.StepResult step = steps.get(at.step());
       boolean over = s.status() == BuildRunState.Status.DONE || !latest;
-      return logs.read(buildId, attempt, at.step(), at.offset(), CHUNKS_PER_READ).thenCompose(chunks -> {
+      return logs.read(buildId, attempt, at.step(), at.offset(), BYTES_PER_READ).thenCompose(chunks -> {
+        // Contiguous from at.offset(), each byte once (LogAssembly).
         ByteString out = ByteString.emptyByteString();
         long pos = at.offset();
         for (LogStore.LogChunk ch : chunks) {
-          if (ch.end() <= pos) {
-            continue;
-          }
-          if (ch.offset() > pos) {
-            break; // a gap: not stored yet
-          }
-          int skip = (int) (pos - ch.offset());
-          out = out.concat(ByteString.fromArray(ch.data(), skip, ch.data().length - skip));
+          out = out.concat(ByteString.fromArrayUnsafe(ch.data()));
           pos = ch.end();
         }
         if (!out.isEmpty()) {
