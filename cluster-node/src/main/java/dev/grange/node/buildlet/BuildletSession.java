@@ -10,7 +10,6 @@ import dev.grange.protocol.wire.FrameCodec;
 import dev.grange.protocol.wire.Limits;
 import dev.grange.protocol.wire.NodeFrame;
 import dev.grange.protocol.wire.ProtocolException;
-import dev.grange.protocol.wire.StreamKind;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
@@ -140,7 +139,8 @@ public final class BuildletSession extends AbstractBehavior<BuildletSession.Comm
    */
   private static final Duration LINGER = Duration.ofSeconds(5);
 
-  private record Stored(int stream, long offset, int length, Throwable failure) implements Command {}
+  /** A log store write of an execution's output finished (see {@link SessionExecs}). */
+  record Stored(int stream, long offset, int length, Throwable failure) implements Command {}
 
   private record AttachResult(StatusReply<Done> reply) implements Command {}
 
@@ -191,14 +191,14 @@ public final class BuildletSession extends AbstractBehavior<BuildletSession.Comm
   private final BoundedSourceQueue<Message> out;
   private final String sessionId = UUID.randomUUID().toString();
   private final Requests requests = new Requests();
-  private final ExecStreams streams = new ExecStreams();
+  private final SessionExecs execs;
   private final Map<Integer, OutgoingArchive> outStreams = new HashMap<>();
   private BuildletInfo info;
   private int nextStream = 1;
-  private int pingsUnanswered;
+  /** When the agent was last heard from (any frame): three heartbeats of silence end the session. */
+  private long lastHeardNanos = System.nanoTime();
+  private int ticks;
   private boolean closed;
-  /** The agent said it is stopping: it refuses new commands, which is no verdict on a build. */
-  private boolean draining;
 
   private BuildletSession(
       ActorContext<Command> ctx,
@@ -211,9 +211,45 @@ public final class BuildletSession extends AbstractBehavior<BuildletSession.Comm
     this.who = who;
     this.deps = deps;
     this.out = out;
+    this.execs = new SessionExecs(new SessionExecs.Io() {
+      @Override
+      public boolean usable() {
+        return !closed && info != null;
+      }
+
+      @Override
+      public void send(NodeFrame f) {
+        BuildletSession.this.send(f);
+      }
+
+      @Override
+      public int nextStream() {
+        return nextStream++;
+      }
+
+      @Override
+      public Requests requests() {
+        return requests;
+      }
+
+      @Override
+      public <T> void pipe(java.util.concurrent.CompletionStage<T> future, java.util.function.BiFunction<T, Throwable, Command> adapt) {
+        getContext().pipeToSelf(future, adapt::apply);
+      }
+
+      @Override
+      public org.slf4j.Logger log() {
+        return getContext().getLog();
+      }
+
+      @Override
+      public String agentId() {
+        return who.agentId();
+      }
+    }, deps);
     send(new NodeFrame.Hello(sessionId, deps.heartbeat().toMillis(), deps.grace().toMillis()));
     timers.startSingleTimer(ReadyTimeout.INSTANCE, deps.requestTimeout());
-    timers.startTimerWithFixedDelay(Tick.INSTANCE, deps.heartbeat());
+    timers.startTimerWithFixedDelay(Tick.INSTANCE, tickEvery());
   }
 
   @Override
@@ -227,13 +263,13 @@ public final class BuildletSession extends AbstractBehavior<BuildletSession.Comm
         .onMessageEquals(Tick.INSTANCE, this::onTick)
         .onMessageEquals(ReadyTimeout.INSTANCE, this::onReadyTimeout)
         .onMessage(AttachResult.class, this::onAttachResult)
-        .onMessage(Stored.class, this::onStored)
-        .onMessage(Exec.class, this::onExec)
-        .onMessage(Resume.class, this::onResume)
-        .onMessage(AckOutput.class, this::onAckOutput)
-        .onMessage(Forget.class, this::onForget)
-        .onMessageEquals(ClaimTimeout.INSTANCE, this::onClaimTimeout)
-        .onMessage(CancelExec.class, this::onCancel)
+        .onMessage(Stored.class, m -> delegate(() -> execs.onStored(m)))
+        .onMessage(Exec.class, m -> delegate(() -> execs.onExec(m)))
+        .onMessage(Resume.class, m -> delegate(() -> execs.onResume(m)))
+        .onMessage(AckOutput.class, m -> delegate(() -> execs.onAckOutput(m)))
+        .onMessage(Forget.class, m -> delegate(() -> execs.onForget(m)))
+        .onMessageEquals(ClaimTimeout.INSTANCE, () -> delegate(execs::onClaimTimeout))
+        .onMessage(CancelExec.class, m -> delegate(() -> execs.onCancel(m)))
         .onMessage(PutSource.class, this::onPutSource)
         .onMessage(ArchiveReady.class, this::onArchiveReady)
         .onMessage(ChunkRead.class, this::onChunkRead)
@@ -256,13 +292,14 @@ public final class BuildletSession extends AbstractBehavior<BuildletSession.Comm
     if (closed) {
       return this;
     }
+    lastHeardNanos = System.nanoTime();
     try {
       Message msg = m.msg();
       if (msg.isText()) {
         onText(FrameCodec.decodeFromAgent(msg.asTextMessage().getStrictText()));
       } else {
         ByteString bytes = msg.asBinaryMessage().getStrictData();
-        onData(DataFrame.decode(bytes.asByteBuffer()));
+        execs.onData(DataFrame.decode(bytes.asByteBuffer()));
       }
     } catch (ProtocolException e) {
       return violation(e.getMessage());
@@ -279,7 +316,7 @@ public final class BuildletSession extends AbstractBehavior<BuildletSession.Comm
     } else if (f instanceof Frame.Ping p) {
       send(new Frame.Pong(p.t()));
     } else if (f instanceof Frame.Pong) {
-      pingsUnanswered = 0;
+      // any frame proves the agent alive (lastHeardNanos)
     } else if (f instanceof Frame.Credit c) {
       OutgoingArchive o = outStreams.get(c.stream());
       if (o == null) {
@@ -288,10 +325,10 @@ public final class BuildletSession extends AbstractBehavior<BuildletSession.Comm
       o.credit(c.bytes());
       pump(o);
     } else if (f instanceof AgentFrame.Exit x) {
-      onExit(x);
+      execs.onExit(x);
     } else if (f instanceof AgentFrame.Draining d) {
       getContext().getLog().info("Buildlet [{}] is draining: {}", who.agentId(), d.reason());
-      draining = true;
+      execs.draining();
       deps.buildlets().draining(who.agentId(), getContext().getSelf(), d.reason());
     } else if (f instanceof AgentFrame.Answer a) {
       if (!requests.answer(a)) {
@@ -313,8 +350,7 @@ public final class BuildletSession extends AbstractBehavior<BuildletSession.Comm
         new BuildletInfo(
             who.agentId(), who.hostType(), who.hostname(), r.version(), who.instance(), r.os(),
             r.arch(), r.cpus(), r.workdir(), deps.nodeAddress(), System.currentTimeMillis());
-    r.running().forEach(x -> streams.listedByAgent(x.execId(), x.outputBytes()));
-    if (streams.anyUnclaimed()) {
+    if (execs.listedByAgent(r.running())) {
       getContext().getLog().info("Buildlet [{}] reconnected with {} executions to resume", who.agentId(), r.running().size());
       timers.startSingleTimer(ClaimTimeout.INSTANCE, deps.resumeClaimTimeout());
     }
@@ -338,211 +374,36 @@ public final class BuildletSession extends AbstractBehavior<BuildletSession.Comm
     return info == null ? close(1008, "no ready within " + deps.requestTimeout()) : this;
   }
 
+  /**
+   * Liveness is checked ten times a heartbeat, so that an agent silent for three heartbeats (it
+   * pings and answers pings every heartbeat) is declared lost within three heartbeats, not four.
+   */
+  private Duration tickEvery() {
+    return Duration.ofMillis(Math.max(50, deps.heartbeat().toMillis() / 10));
+  }
+
   private Behavior<Command> onTick() {
     if (closed) {
       return this;
     }
-    if (pingsUnanswered >= 3) {
-      return end("missed 3 heartbeats", true);
+    long now = System.nanoTime();
+    long silence = now - lastHeardNanos;
+    if (silence >= deps.heartbeat().multipliedBy(3).minus(tickEvery()).toNanos()) {
+      return end("missed 3 heartbeats (nothing heard for " + java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(silence) + " ms)", true);
     }
-    if (requests.anyOverdue(System.nanoTime(), deps.requestTimeout())) {
+    if (requests.anyOverdue(now, deps.requestTimeout())) {
       return end("a request went unanswered for " + deps.requestTimeout(), true);
     }
-    pingsUnanswered++;
-    send(new Frame.Ping(System.currentTimeMillis()));
-    return this;
-  }
-
-  // ---- exec ----
-
-  private Behavior<Command> onExec(Exec m) {
-    ExecSpec s = m.spec();
-    if (closed || info == null) {
-      // Nothing was sent: the build waits for the next session and starts the step there.
-      m.listener().tell(new ExecEvent.Suspended(s.execId(), SESSION_ENDED + ": the exec was not sent", 0));
-      return this;
-    }
-    if (streams.attached(s.execId())) {
-      m.listener().tell(new ExecEvent.Lost(s.execId(), "exec id " + s.execId() + " is in use on this buildlet", 0));
-      return this;
-    }
-    ExecOutput o = new ExecOutput(m.buildId(), m.attempt(), m.step(), s.execId(), nextStream++, 0);
-    streams.open(o, m.listener(), 0);
-    long id =
-        requests.add(
-            System.nanoTime(),
-            true,
-            a -> {
-              if (a instanceof AgentFrame.Started st) {
-                m.listener().tell(new ExecEvent.Started(s.execId(), st.pid()));
-              } else if (a instanceof AgentFrame.Error e) {
-                forget(o);
-                if (draining) {
-                  // Not the build's fault: the machine is going away. Another buildlet runs it.
-                  m.listener().tell(new ExecEvent.Lost(s.execId(), "buildlet is draining: " + e.message(), 0));
-                } else {
-                  m.listener().tell(new ExecEvent.Refused(s.execId(), e.code().wire(), e.message()));
-                }
-              }
-            },
-            cause -> {});
-    send(
-        new NodeFrame.Exec(
-            id, s.execId(), s.cmd(), s.args(), s.env(), s.dir(), s.path(), s.sys(), s.timeoutMs(), o.stream));
-    return this;
-  }
-
-  private Behavior<Command> onResume(Resume m) {
-    if (closed || info == null) {
-      m.listener().tell(new ExecEvent.Suspended(m.execId(), SESSION_ENDED + ": the resume was not sent", m.fromOffset()));
-      return this;
-    }
-    ExecOutput o = new ExecOutput(m.buildId(), m.attempt(), m.step(), m.execId(), nextStream++, m.fromOffset());
-    long id =
-        requests.add(
-            System.nanoTime(),
-            false,
-            a -> {
-              ExecStreams.Live l = streams.byStream(o.stream);
-              if (l != null) {
-                streams.remove(l);
-              }
-              if (a instanceof AgentFrame.Error e) {
-                if (e.code() == dev.grange.protocol.wire.ErrorCode.UNKNOWN_EXEC) {
-                  m.listener().tell(new ExecEvent.Unknown(m.execId(), e.message()));
-                } else {
-                  m.listener().tell(new ExecEvent.Lost(m.execId(), "the agent refused to resume: " + describe(a), m.fromOffset()));
-                }
-              }
-            },
-            cause -> {});
-    streams.open(o, m.listener(), id);
-    getContext().getLog().info("Resuming exec [{}] on [{}] from offset {}", m.execId(), who.agentId(), m.fromOffset());
-    send(new NodeFrame.Resume(id, m.execId(), m.fromOffset(), o.stream));
-    return this;
-  }
-
-  private Behavior<Command> onAckOutput(AckOutput m) {
-    if (!closed && info != null) {
-      send(new NodeFrame.Ack(m.execId(), m.offset()));
+    if (ticks++ % 10 == 0) {
+      send(new Frame.Ping(System.currentTimeMillis()));
     }
     return this;
   }
 
-  private Behavior<Command> onForget(Forget m) {
-    if (!closed && info != null && !streams.attached(m.execId())) {
-      send(new NodeFrame.Forget(m.execId()));
-    }
-    return this;
-  }
+  // ---- exec (SessionExecs) ----
 
-  /** No build resumed what the agent still runs from before: kill it and let it go. */
-  private Behavior<Command> onClaimTimeout() {
-    if (closed) {
-      return this;
-    }
-    for (String execId : streams.takeUnclaimed().keySet()) {
-      getContext().getLog().warn("Buildlet [{}]: no build resumed exec [{}] within {}; killing it", who.agentId(), execId, deps.resumeClaimTimeout());
-      send(new NodeFrame.Cancel(requests.add(System.nanoTime(), false, a -> {}, c -> {}), execId));
-      send(new NodeFrame.Forget(execId));
-    }
-    return this;
-  }
-
-  private void onData(DataFrame d) {
-    ExecStreams.Live l = streams.byStream(d.stream());
-    if (l == null) {
-      if (streams.ignored(d.stream())) {
-        return; // a stream let go of (replaced by a resume, or abandoned): late frames are dropped
-      }
-      throw new ProtocolException("binary frame on unknown stream " + d.stream());
-    }
-    ExecOutput o = l.out;
-    if (d.kind() == StreamKind.DATA) {
-      throw new ProtocolException("exec output of kind data on stream " + d.stream());
-    }
-    o.accept(d.offset(), d.payload().length);
-    if (d.payload().length == 0) {
-      return;
-    }
-    int stream = d.stream();
-    long offset = d.offset();
-    int len = d.payload().length;
-    getContext()
-        .pipeToSelf(
-            deps.logs().append(o.buildId, o.attempt, o.step, offset, d.kind().code(), d.payload()),
-            (done, err) -> new Stored(stream, offset, len, err));
-  }
-
-  private Behavior<Command> onStored(Stored m) {
-    ExecStreams.Live l = streams.byStream(m.stream());
-    if (l == null) {
-      return this;
-    }
-    ExecOutput o = l.out;
-    if (m.failure() != null) {
-      getContext().getLog().warn("Log store write failed for [{}] step [{}]: {}", o.buildId, o.step, m.failure().toString());
-      streams.abandon(l);
-      send(new NodeFrame.Cancel(requests.nextId(), o.execId));
-      l.listener.tell(new ExecEvent.Lost(o.execId, "log store unavailable: " + m.failure().getMessage(), o.storedEnd()));
-      return this;
-    }
-    long credit = o.stored(m.offset(), m.length());
-    if (credit > 0) {
-      send(new Frame.Credit(o.stream, credit));
-    }
-    if (o.progressDue()) {
-      // The build persists this checkpoint and then acks it (AckOutput), so the agent's spool
-      // keeps everything a resume from the persisted checkpoint needs.
-      l.listener.tell(new ExecEvent.Progress(o.execId, o.markReported()));
-    }
-    finishIfDone(l);
-    return this;
-  }
-
-  private void onExit(AgentFrame.Exit x) {
-    ExecStreams.Live l = streams.byExec(x.execId());
-    if (l == null) {
-      if (streams.abandoned(x.execId())) {
-        streams.forgetAbandoned(x.execId());
-        send(new NodeFrame.Forget(x.execId()));
-        return;
-      }
-      throw new ProtocolException("exit for unknown exec " + x.execId());
-    }
-    streams.exitArrived(x);
-    finishIfDone(l);
-  }
-
-  /** Reports the exit once every byte before it is stored; the agent keeps it until the build says forget. */
-  private void finishIfDone(ExecStreams.Live l) {
-    ExecOutput o = l.out;
-    AgentFrame.Exit x = streams.exitOf(o.execId);
-    if (x == null || !o.allStored()) {
-      return;
-    }
-    if (x.outputBytes() != o.receivedEnd()) {
-      getContext().getLog().warn("Exec [{}] reported {} output bytes, {} arrived", o.execId, x.outputBytes(), o.receivedEnd());
-    }
-    forget(o);
-    if (l.resumeRequest != 0) {
-      requests.drop(l.resumeRequest);
-    }
-    l.listener.tell(new ExecEvent.Exited(x.execId(), x.state(), x.exitCode(), x.durationMs(), o.storedEnd()));
-  }
-
-  private void forget(ExecOutput o) {
-    ExecStreams.Live l = streams.byStream(o.stream);
-    if (l != null) {
-      streams.remove(l);
-    }
-  }
-
-  private Behavior<Command> onCancel(CancelExec m) {
-    if (streams.attached(m.execId())) {
-      long id = requests.add(System.nanoTime(), true, a -> {}, c -> {});
-      send(new NodeFrame.Cancel(id, m.execId()));
-    }
+  private Behavior<Command> delegate(Runnable r) {
+    r.run();
     return this;
   }
 
@@ -735,10 +596,8 @@ public final class BuildletSession extends AbstractBehavior<BuildletSession.Comm
     getContext().getLog().info("Buildlet [{}] session ended: {}", who.agentId(), cause);
     timers.cancel(Tick.INSTANCE);
     timers.cancel(ReadyTimeout.INSTANCE);
-    for (ExecStreams.Live l : streams.drain()) {
-      // The agent keeps the command running for its grace period: the build resumes it.
-      l.listener.tell(new ExecEvent.Suspended(l.out.execId, cause, l.out.storedEnd()));
-    }
+    // The agent keeps the commands running for its grace period: their builds resume them.
+    execs.suspendAll(cause);
     requests.loseAll(SESSION_ENDED + ": " + cause);
     outStreams.values().forEach(OutgoingArchive::close);
     if (info != null) {
