@@ -284,7 +284,8 @@ public final class Buildlet
   }
 
   private ReplyEffect<BuildletEvents.Event, BuildletState> onAnnounce(BuildletState s, Announce c) {
-    if (s.attached()) {
+    // A draining buildlet left its pool (BuildletDown): announcing it up again would offer it builds it refuses.
+    if (s.attached() && !s.draining()) {
       pool(s).tell(new HostPool.BuildletUp(s.info(), s.idle(), s.leasedTo()));
     }
     return Effect().noReply();
