@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.grange.node.buildlet.Buildlet;
 import dev.grange.node.buildlet.BuildletInfo;
+import dev.grange.node.buildlet.BuildletState;
 import dev.grange.node.buildlet.BuildletSession;
 import dev.grange.node.buildrun.BuildRun;
 import dev.grange.node.pool.LocalPool;
@@ -168,6 +169,21 @@ class HostPoolTest {
     pool.runCommand(new HostPool.BuildletIdle("a1"));
 
     assertEquals("b2", leaseAskedOf("a1").buildId());
+  }
+
+  @Test
+  void aQuarantinedBuildletIsNotOfferedAndTheViewShowsItQuarantined() {
+    acquire(tryBuild("b1", 1_000));
+    BuildletState.Health sick = new BuildletState.Health(4, 3, new BuildletState.Quarantine("3 infrastructure failures within PT1H", 5_000));
+    // Said idle by mistake (an older node, say): the quarantine wins.
+    pool.runCommand(new HostPool.BuildletUp(info("a1"), true, null, sick));
+
+    up("a2");
+
+    assertEquals("b1", leaseAskedOf("a2").buildId(), "a1 came first but is quarantined");
+    HostPool.Machine a1 = view().machines().get(0);
+    assertTrue(a1.quarantined());
+    assertEquals(new HostPool.Machine(info("a1"), false, null, sick), a1);
   }
 
   @Test
