@@ -264,18 +264,36 @@ public final class HostPool
         idle.add(m);
       }
     }
-    int next = 0;
     for (Waiter w : s.waiters()) {
-      if (next >= idle.size()) {
+      if (idle.isEmpty()) {
         break;
       }
       if (offeringBuilds.contains(w.buildId())) {
         continue;
       }
-      Machine m = idle.get(next++);
-      offer(w, m);
+      Machine m = pick(w, idle, machines.values());
+      if (m != null) {
+        idle.remove(m);
+        offer(w, m);
+      }
     }
     demand(s);
+  }
+
+  /**
+   * The idle machine for a waiter: the first one its earlier attempts did not fail on. When every
+   * connected machine that could ever serve it (all but the quarantined) is one it avoids, the
+   * first idle one of those: a retry on a buildlet that failed before beats waiting for a machine
+   * that may never come. Null: it waits (for a machine it does not avoid to become idle).
+   */
+  static Machine pick(Waiter w, List<Machine> idle, java.util.Collection<Machine> connected) {
+    for (Machine m : idle) {
+      if (!w.avoid().contains(m.info().agentId())) {
+        return m;
+      }
+    }
+    boolean anyOther = connected.stream().anyMatch(m -> !m.quarantined() && !w.avoid().contains(m.info().agentId()));
+    return anyOther ? null : idle.get(0);
   }
 
   private void offer(Waiter w, Machine m) {
