@@ -85,6 +85,7 @@ public final class ApiRoutes extends AllDirectives {
         path("buildlets", () -> get(() -> onSuccess(buildlets(), this::complete))),
         path("queues", () -> get(() -> onSuccess(queues(), this::complete))),
         path("builders", () -> get(() -> complete(json(StatusCodes.OK, builders())))),
+        new BuildletAdminRoutes(system, sharding).route(),
         extractUnmatchedPath(p -> complete(ApiErrors.response(StatusCodes.NOT_FOUND, "not_found", "no such API endpoint: /api/v1" + p))))));
   }
 
@@ -271,6 +272,7 @@ public final class ApiRoutes extends AllDirectives {
         p.put("connected", v.machines().size());
         p.put("idle", v.machines().stream().filter(HostPool.Machine::idle).count());
         p.put("busy", v.machines().stream().filter(m -> m.leasedTo() != null).count());
+        p.put("quarantined", v.machines().stream().filter(HostPool.Machine::quarantined).count());
         p.put("waiting", v.waiters().size());
         p.put("served", v.served());
       }

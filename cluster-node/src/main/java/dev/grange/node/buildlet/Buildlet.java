@@ -415,7 +415,8 @@ public final class Buildlet
 
   private ReplyEffect<BuildletEvents.Event, BuildletState> onUnquarantine(BuildletState s, Unquarantine c) {
     if (s.info() == null) {
-      return Effect().reply(c.replyTo(), StatusReply.error(NO_SUCH_BUILDLET + agentId));
+      // Asked by id from the API, not by a session: stop, so that a call for an unknown id leaves no entity behind.
+      return Effect().stop().thenReply(c.replyTo(), ns -> StatusReply.error(NO_SUCH_BUILDLET + agentId));
     }
     if (s.quarantine() == null) {
       return Effect().reply(c.replyTo(), StatusReply.error("buildlet " + agentId + " is not quarantined"));

@@ -136,7 +136,13 @@ class BuildletQuarantineTest {
 
   @Test
   void liftingIsRefusedForABuildletThatIsNotQuarantinedOrUnknown() {
-    assertRefused(unquarantine().reply(), "no buildlet " + agentId);
+    // The test kit cannot follow an entity that stops: this one runs as a plain actor.
+    var unknown = testKit.spawn(Buildlet.create(agentId + "-unknown", peers, Duration.ofHours(1), EntityTests.DEADLINE, POLICY, clock));
+    TestProbe<StatusReply<Done>> refused = testKit.createTestProbe();
+    unknown.tell(new Buildlet.Unquarantine(Buildlet.BY_ADMIN, refused.ref()));
+    assertRefused(refused.receiveMessage(), "no buildlet " + agentId + "-unknown");
+    refused.expectTerminated(unknown); // a call for an unknown id leaves no entity behind
+    assertTrue(buildlet.persistenceTestKit().persistedInStorage("Buildlet|" + agentId + "-unknown").isEmpty());
 
     attach(session);
     var notQuarantined = unquarantine();
