@@ -397,7 +397,8 @@ public final class Buildlet
     int inWindow = s.failuresWithin(f.atMs(), policy.window()) + 1;
     if (s.quarantine() == null && inWindow >= policy.maxFailures()) {
       events.add(new BuildletEvents.Quarantined(
-          inWindow + " infrastructure failures within " + policy.window() + "; last: " + f.cause(), f.atMs()));
+          inWindow + " infrastructure failures within " + policy.window().toString().substring(2).toLowerCase(java.util.Locale.ROOT)
+              + "; last: " + f.cause(), f.atMs()));
     }
     boolean quarantines = events.size() > 1;
     return Effect()

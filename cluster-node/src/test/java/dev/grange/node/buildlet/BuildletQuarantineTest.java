@@ -87,7 +87,7 @@ class BuildletQuarantineTest {
     assertEquals(BuildletEvents.Quarantined.class, third.events().get(1).getClass());
     BuildletState.Quarantine q = third.state().quarantine();
     assertEquals(clock.millis(), q.sinceMs());
-    assertTrue(q.reason().contains("3 infrastructure failures") && q.reason().contains("heartbeat lost"), q.reason());
+    assertEquals("3 infrastructure failures within 1h; last: heartbeat lost", q.reason());
     HostPool.Command told = receiveUntil(pool, m -> m instanceof HostPool.BuildletUp u && u.health().quarantine() != null);
     assertEquals(new HostPool.BuildletUp(info, false, null, new BuildletState.Health(3, 3, q)), told);
     testKit.serializationTestKit().verifySerialization(told, true);
