@@ -53,6 +53,7 @@ public final class GrangeNode extends AllDirectives {
   /** Starts a node with this config (already resolved) and returns once its HTTP port is bound. */
   public static GrangeNode start(Config config) {
     NodeSettings settings = NodeSettings.fromConfig(config);
+    dev.grange.node.buildlet.QuarantinePolicy quarantine = dev.grange.node.buildlet.QuarantinePolicy.fromConfig(config.getConfig("grange.node.quarantine"));
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "grange", config);
     try {
       Cluster cluster = Cluster.get(system);
@@ -72,7 +73,7 @@ public final class GrangeNode extends AllDirectives {
                   settings.farm().hosts()),
               "local-pool",
               Props.empty());
-      Buildlet.init(sharding, settings.heartbeat(), settings.requestTimeout());
+      Buildlet.init(sharding, settings.heartbeat(), settings.requestTimeout(), quarantine);
       HostPool.init(sharding, settings.farm().hosts(), localPool);
       BuildRun.init(system, sharding, settings.maxInfraRetries(), Duration.ofMinutes(2),
           new BuildRun.Resumption(

@@ -102,6 +102,7 @@ public final class ApiRoutes extends AllDirectives {
         path("queues", () -> get(() -> needsStore(() -> onSuccess(queues(), this::complete)))),
         path("builders", () -> get(() -> complete(json(StatusCodes.OK, builders())))),
         path("store", () -> get(() -> complete(json(StatusCodes.OK, store())))),
+        needsStore(() -> new BuildletAdminRoutes(system, sharding).route()),
         extractUnmatchedPath(p -> complete(ApiErrors.response(StatusCodes.NOT_FOUND, "not_found", "no such API endpoint: /api/v1" + p))))));
   }
 
@@ -313,6 +314,7 @@ public final class ApiRoutes extends AllDirectives {
         p.put("connected", v.machines().size());
         p.put("idle", v.machines().stream().filter(HostPool.Machine::idle).count());
         p.put("busy", v.machines().stream().filter(m -> m.leasedTo() != null).count());
+        p.put("quarantined", v.machines().stream().filter(HostPool.Machine::quarantined).count());
         p.put("waiting", v.waiters().size());
         p.put("served", v.served());
       }

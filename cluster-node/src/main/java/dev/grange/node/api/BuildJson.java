@@ -87,9 +87,20 @@ final class BuildJson {
     b.put("cpus", m.info().cpus());
     b.put("node", m.info().node());
     b.put("connectedAtMs", m.info().connectedAtMs());
-    b.put("state", m.idle() ? "idle" : m.leasedTo() != null ? "busy" : "unavailable");
+    b.put("state", m.idle() ? "idle" : m.leasedTo() != null ? "busy" : m.quarantined() ? "quarantined" : "unavailable");
     if (m.leasedTo() != null) {
       b.put("build", m.leasedTo());
+    }
+    ObjectNode failures = b.putObject("infraFailures");
+    failures.put("total", m.health().infraFailures());
+    failures.put("inWindow", m.health().infraFailuresInWindow());
+    if (m.quarantined()) {
+      ObjectNode q = b.putObject("quarantined");
+      q.put("since", java.time.Instant.ofEpochMilli(m.health().quarantine().sinceMs()).toString());
+      q.put("sinceMs", m.health().quarantine().sinceMs());
+      q.put("reason", m.health().quarantine().reason());
+    } else {
+      b.putNull("quarantined");
     }
     return b;
   }

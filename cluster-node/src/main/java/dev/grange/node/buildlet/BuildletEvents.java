@@ -31,4 +31,16 @@ public final class BuildletEvents {
 
   /** The workdir was emptied after {@code afterBuild} let go of the buildlet. */
   public record WorkdirWiped(String afterBuild) implements Event {}
+
+  /**
+   * A communication failure ended attempt {@code attempt} of {@code buildId} on this buildlet, or
+   * (attempt 0) the workdir wipe after {@code buildId} failed.
+   */
+  public record InfraFailureRecorded(String buildId, int attempt, String cause, long atMs) implements Event {}
+
+  /** Too many infrastructure failures: no new leases until an admin or a passed health check lifts it. */
+  public record Quarantined(String reason, long atMs) implements Event {}
+
+  /** The quarantine ended; {@code by} is {@code admin} or {@code health check}. */
+  public record QuarantineLifted(String by, long atMs) implements Event {}
 }

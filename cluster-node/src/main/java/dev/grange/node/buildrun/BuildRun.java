@@ -208,8 +208,11 @@ public final class BuildRun
         .thenReply(c.replyTo(), ns -> StatusReply.ack());
   }
 
+  /** Queues the build in its host pool, asking it to avoid the buildlets its earlier attempts failed on. */
   private void acquire(BuildRunState s) {
     BuildSpec spec = s.spec();
+    java.util.List<String> avoid =
+        s.attempts().stream().filter(a -> a.cause() != null).map(BuildRunState.Attempt::agentId).distinct().toList();
     peers
         .hostPool(spec.hostType())
         .tell(
@@ -219,7 +222,8 @@ public final class BuildRun
                     new SchedItem(spec.priority(), spec.submittedAtMs(), spec.commitTimeMs(), spec.branch(), buildId),
                     spec.builder(),
                     spec.rev(),
-                    spec.user())));
+                    spec.user(),
+                    avoid)));
   }
 
   private ReplyEffect<BuildRunEvents.Event, BuildRunState> onAssigned(BuildRunState s, BuildletAssigned c) {
@@ -324,6 +328,7 @@ public final class BuildRun
     String agent = s.lastAttempt().agentId();
     BuildRunEvents.AttemptFailed failed = new BuildRunEvents.AttemptFailed(c.attempt(), c.cause(), now);
     ctx.getLog().warn("Build [{}] attempt {} lost its buildlet [{}]: {}", buildId, c.attempt(), agent, c.cause());
+    peers.buildlet(agent).tell(new Buildlet.RecordInfraFailure(buildId, c.attempt(), c.cause()));
     if (s.failedAttempts() + 1 > maxRetries) {
       return Effect()
           .persist(java.util.List.of(failed, new BuildRunEvents.BuildFinished("error",

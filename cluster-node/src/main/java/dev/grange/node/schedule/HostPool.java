@@ -3,6 +3,7 @@ package dev.grange.node.schedule;
 import dev.grange.node.Peers;
 import dev.grange.node.buildlet.Buildlet;
 import dev.grange.node.buildlet.BuildletInfo;
+import dev.grange.node.buildlet.BuildletState;
 import dev.grange.node.buildrun.BuildRun;
 import dev.grange.node.pool.LocalPool;
 import dev.grange.node.schedule.HostPoolEvents.Waiter;
@@ -60,8 +61,16 @@ public final class HostPool
   /** The build no longer wants one. */
   public record CancelWait(String buildId) implements Command {}
 
-  /** A buildlet is connected ({@code idle}: it can be leased now). */
-  public record BuildletUp(BuildletInfo info, boolean idle, String leasedTo) implements Command {}
+  /** A buildlet is connected ({@code idle}: it can be leased now); {@code health}: its failures and quarantine. */
+  public record BuildletUp(BuildletInfo info, boolean idle, String leasedTo, BuildletState.Health health) implements Command {
+    public BuildletUp {
+      health = health == null ? BuildletState.Health.NONE : health; // from a node that does not send it yet
+    }
+
+    public BuildletUp(BuildletInfo info, boolean idle, String leasedTo) {
+      this(info, idle, leasedTo, BuildletState.Health.NONE);
+    }
+  }
 
   /** A buildlet is gone or draining. */
   public record BuildletDown(String agentId, String cause) implements Command {}
@@ -75,8 +84,20 @@ public final class HostPool
   /** {@code unanswered}: the ask timed out, so the buildlet may still grant the lease, late. */
   private record LeaseResult(Waiter waiter, String agentId, StatusReply<Buildlet.Granted> reply, boolean unanswered) implements Command {}
 
-  /** A connected machine as the pool sees it. */
-  public record Machine(BuildletInfo info, boolean idle, String leasedTo) implements CborSerializable {}
+  /** A connected machine as the pool sees it. A quarantined machine is never idle. */
+  public record Machine(BuildletInfo info, boolean idle, String leasedTo, BuildletState.Health health) implements CborSerializable {
+    public Machine {
+      health = health == null ? BuildletState.Health.NONE : health;
+    }
+
+    public Machine(BuildletInfo info, boolean idle, String leasedTo) {
+      this(info, idle, leasedTo, BuildletState.Health.NONE);
+    }
+
+    public boolean quarantined() {
+      return health.quarantine() != null;
+    }
+  }
 
   /** The pool for /api/v1/pools, /buildlets and /queues. */
   public record PoolView(String hostType, String pool, int expected, List<Machine> machines, List<Waiter> waiters, long served)
@@ -173,7 +194,7 @@ public final class HostPool
   private ReplyEffect<HostPoolEvents.Event, HostPoolState> onUp(HostPoolState s, BuildletUp c) {
     String id = c.info().agentId();
     Machine before = machines.get(id);
-    machines.put(id, new Machine(c.info(), c.idle(), c.leasedTo()));
+    machines.put(id, new Machine(c.info(), c.idle() && c.health().quarantine() == null, c.leasedTo(), c.health()));
     if (before == null) {
       ctx.getLog().info("Pool [{}]: buildlet [{}] ({}) connected", hostType, id, c.info().hostname());
     }
@@ -192,7 +213,7 @@ public final class HostPool
   private ReplyEffect<HostPoolEvents.Event, HostPoolState> onIdle(HostPoolState s, BuildletIdle c) {
     Machine m = machines.get(c.agentId());
     if (m != null) {
-      machines.put(c.agentId(), new Machine(m.info(), true, null));
+      machines.put(c.agentId(), new Machine(m.info(), !m.quarantined(), null, m.health()));
       dispatch(s);
     }
     return Effect().noReply();
@@ -211,14 +232,14 @@ public final class HostPool
         peers.buildlet(c.agentId()).tell(new Buildlet.Release(c.waiter().buildId()));
       }
       if (m != null) {
-        machines.put(c.agentId(), new Machine(m.info(), false, m.leasedTo()));
+        machines.put(c.agentId(), new Machine(m.info(), false, m.leasedTo(), m.health()));
       }
       dispatch(s);
       return Effect().noReply();
     }
     Buildlet.Granted g = c.reply().getValue();
     if (m != null) {
-      machines.put(c.agentId(), new Machine(m.info(), false, c.waiter().buildId()));
+      machines.put(c.agentId(), new Machine(m.info(), false, c.waiter().buildId(), m.health()));
     }
     if (!s.waiting(c.waiter().buildId())) {
       // Cancelled while the lease was under way: give the buildlet back.
@@ -243,18 +264,36 @@ public final class HostPool
         idle.add(m);
       }
     }
-    int next = 0;
     for (Waiter w : s.waiters()) {
-      if (next >= idle.size()) {
+      if (idle.isEmpty()) {
         break;
       }
       if (offeringBuilds.contains(w.buildId())) {
         continue;
       }
-      Machine m = idle.get(next++);
-      offer(w, m);
+      Machine m = pick(w, idle, machines.values());
+      if (m != null) {
+        idle.remove(m);
+        offer(w, m);
+      }
     }
     demand(s);
+  }
+
+  /**
+   * The idle machine for a waiter: the first one its earlier attempts did not fail on. When every
+   * connected machine that could ever serve it (all but the quarantined) is one it avoids, the
+   * first idle one of those: a retry on a buildlet that failed before beats waiting for a machine
+   * that may never come. Null: it waits (for a machine it does not avoid to become idle).
+   */
+  static Machine pick(Waiter w, List<Machine> idle, java.util.Collection<Machine> connected) {
+    for (Machine m : idle) {
+      if (!w.avoid().contains(m.info().agentId())) {
+        return m;
+      }
+    }
+    boolean anyOther = connected.stream().anyMatch(m -> !m.quarantined() && !w.avoid().contains(m.info().agentId()));
+    return anyOther ? null : idle.get(0);
   }
 
   private void offer(Waiter w, Machine m) {

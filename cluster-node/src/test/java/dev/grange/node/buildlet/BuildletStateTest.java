@@ -51,4 +51,35 @@ class BuildletStateTest {
     assertEquals("b1", s.dirtyAfter(), "wiped only by a wipe");
     assertEquals(1, s.leases());
   }
+
+  @Test
+  void aQuarantinedBuildletIsNotIdleAndALiftStartsAnEmptyWindowButKeepsTheTotal() {
+    BuildletState s = BuildletState.empty()
+        .apply(new BuildletEvents.SessionAttached(INFO, SESSION))
+        .apply(new BuildletEvents.InfraFailureRecorded("b1", 1, "socket closed", 1_000))
+        .apply(new BuildletEvents.InfraFailureRecorded("b2", 1, "socket closed", 2_000))
+        .apply(new BuildletEvents.Quarantined("2 infrastructure failures", 2_000));
+    assertFalse(s.idle(), "quarantined");
+    assertEquals(2, s.failuresWithin(2_000, java.time.Duration.ofSeconds(10)));
+    assertEquals(1, s.failuresWithin(2_000, java.time.Duration.ofMillis(900)), "b1 is older than the window");
+
+    BuildletState lifted = s.apply(new BuildletEvents.QuarantineLifted("admin", 3_000));
+
+    assertTrue(lifted.idle());
+    assertEquals(new BuildletState.Health(2, 0, null), lifted.health(3_000, java.time.Duration.ofHours(1)));
+  }
+
+  @Test
+  void onlyTheLatestFailuresAreKeptAndASnapshotWithoutThemReadsAsNone() {
+    BuildletState s = BuildletState.empty();
+    for (int i = 0; i < BuildletState.MAX_RECENT + 5; i++) {
+      s = s.apply(new BuildletEvents.InfraFailureRecorded("b" + i, 1, "lost", i));
+    }
+    assertEquals(BuildletState.MAX_RECENT + 5, s.infraFailures());
+    assertEquals(BuildletState.MAX_RECENT, s.recentFailures().size());
+    assertFalse(s.recorded("b0", 1), "the oldest fell out");
+
+    BuildletState old = new BuildletState(INFO, null, null, false, 3, null, null, 0, null, null);
+    assertEquals(java.util.List.of(), old.recentFailures());
+  }
 }

@@ -300,6 +300,22 @@ class BuildletTest {
     EntityTests.assertJournalRoundTrips(testKit, announcing, "Buildlet|" + id);
   }
 
+  @Test
+  void aDrainingBuildletIsNotReannouncedToItsPool() {
+    String id = agentId + "-draining";
+    var announcing = EntityTests.<Buildlet.Command, BuildletEvents.Event, BuildletState>entity(
+        testKit, Buildlet.create(id, peers, Duration.ofMillis(100), EntityTests.DEADLINE));
+    BuildletInfo i = info(id);
+    announcing.<StatusReply<Done>>runCommand(r -> new Buildlet.Attach(i, session.ref(), r));
+    receiveUntil(pool, HostPool.BuildletUp.class::isInstance);
+
+    announcing.runCommand(new Buildlet.MarkDraining(session.ref(), "SIGTERM"));
+
+    receiveUntil(pool, new HostPool.BuildletDown(id, "draining: SIGTERM")::equals);
+    pool.expectNoMessage(Duration.ofMillis(500)); // five announce periods
+    EntityTests.assertJournalRoundTrips(testKit, announcing, "Buildlet|" + id);
+  }
+
   private static BuildletInfo info(String agentId) {
     return new BuildletInfo(agentId, HOST_TYPE, "host-" + agentId, 1, "", "linux", "amd64", 2, "/work", "pekko://node", 0);
   }

@@ -121,6 +121,13 @@ final class BuildRunDriver {
     }
   }
 
+  /** The infrastructure failure the build reported to this buildlet (before it released it). */
+  Buildlet.RecordInfraFailure failureReported(String agentId) {
+    Buildlet.RecordInfraFailure r = peers.expect(peers.buildletProbe(agentId), Buildlet.RecordInfraFailure.class);
+    assertEquals(buildId, r.buildId());
+    return r;
+  }
+
   /** The release the build sent this buildlet. */
   Buildlet.Release released(String agentId) {
     Buildlet.Release r = peers.expect(peers.buildletProbe(agentId), Buildlet.Release.class);

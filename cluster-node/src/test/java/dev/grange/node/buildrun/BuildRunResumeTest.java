@@ -144,6 +144,7 @@ class BuildRunResumeTest {
     BuildletSession.Resume resume = run.next(second, BuildletSession.Resume.class);
     resume.listener().tell(new ExecEvent.Unknown(resume.execId(), "no exec"));
 
+    run.failureReported("a1");
     run.released("a1");
     run.acquired();
     BuildRunState queued = run.state();
@@ -165,6 +166,8 @@ class BuildRunResumeTest {
       Buildlet.Command c = buildlet.receiveMessage(EntityTests.DEADLINE);
       if (c instanceof Buildlet.Lease l) {
         l.replyTo().tell(StatusReply.error("buildlet a1 is not connected"));
+      } else if (c instanceof Buildlet.RecordInfraFailure f) {
+        assertEquals(run.buildId, f.buildId());
       } else if (c instanceof Buildlet.Release r) {
         assertEquals(run.buildId, r.buildId());
         break waiting;

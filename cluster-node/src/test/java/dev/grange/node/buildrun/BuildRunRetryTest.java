@@ -4,6 +4,7 @@ import static dev.grange.node.buildrun.BuildRunDriver.lose;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.grange.node.buildlet.Buildlet;
 import dev.grange.node.buildlet.BuildletSession;
 import dev.grange.node.buildlet.ExecEvent;
 import dev.grange.node.buildrun.BuildRunState.Attempt;
@@ -55,8 +56,11 @@ class BuildRunRetryTest {
     HostPool.Acquire first = run.start();
     lose(run.shipSource(run.assign("a1")), "socket closed");
 
+    assertEquals(new Buildlet.RecordInfraFailure(run.buildId, 1, "socket closed"), run.failureReported("a1"));
     run.released("a1");
-    assertEquals(first, run.acquired(), "queued again in the place it had");
+    HostPool.Acquire retry = run.acquired();
+    assertEquals(first.waiter().item(), retry.waiter().item(), "queued again in the place it had");
+    assertEquals(List.of("a1"), retry.waiter().avoid(), "on another buildlet if there is one");
     BuildRunState queued = run.state();
     assertEquals(Status.QUEUED, queued.status());
     assertEquals("socket closed", queued.lastAttempt().cause());
@@ -81,6 +85,7 @@ class BuildRunRetryTest {
 
     run.sourceAsked(session).replyTo().tell(StatusReply.error("io_error: no space left on device"));
 
+    run.failureReported("a1");
     run.released("a1");
     run.acquired();
     BuildRunState queued = run.state();
@@ -93,9 +98,10 @@ class BuildRunRetryTest {
     run.start();
     for (int attempt = 1; attempt <= MAX_RETRIES + 1; attempt++) {
       lose(run.shipSource(run.assign("a" + attempt)), "agent a" + attempt + " vanished");
+      assertEquals(attempt, run.failureReported("a" + attempt).attempt());
       run.released("a" + attempt);
       if (attempt <= MAX_RETRIES) {
-        run.acquired();
+        assertEquals(attempt, run.acquired().waiter().avoid().size(), "every buildlet it failed on is avoided");
       }
     }
 
@@ -113,6 +119,7 @@ class BuildRunRetryTest {
     run.start();
     BuildletSession.Exec firstExec = run.shipSource(run.assign("a1"));
     lose(firstExec, "socket closed");
+    run.failureReported("a1");
     run.released("a1");
     run.acquired();
     TestProbe<BuildletSession.Command> second = run.assign("a2");
@@ -135,6 +142,7 @@ class BuildRunRetryTest {
     // An event the runner cannot handle (no exec id) makes it throw and stop without a report.
     make.listener().tell(new ExecEvent.Lost(null, "garbled", 0));
 
+    run.failureReported("a1");
     run.released("a1");
     run.acquired();
     BuildRunState queued = run.state();

@@ -232,16 +232,17 @@ class BuildRunTest {
 
   @Test
   void stateSurvivesRecoveryFromEvents() {
-    HostPool.Acquire first = run.start();
+    run.start();
     BuildRunDriver.lose(run.shipSource(run.assign("a1")), "socket closed");
+    run.failureReported("a1");
     run.released("a1");
-    run.acquired();
+    HostPool.Acquire retry = run.acquired();
     BuildRunState before = run.state();
 
     BuildRunState after = run.kit.restart().state();
 
     assertEquals(before, after);
-    assertEquals(first, run.acquired(), "a queued build asks its pool again after a restart");
+    assertEquals(retry, run.acquired(), "a queued build asks its pool again after a restart, still avoiding a1");
   }
 
   @Test

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.grange.node.buildlet.Buildlet;
 import dev.grange.node.buildlet.BuildletInfo;
+import dev.grange.node.buildlet.BuildletState;
 import dev.grange.node.buildlet.BuildletSession;
 import dev.grange.node.buildrun.BuildRun;
 import dev.grange.node.pool.LocalPool;
@@ -171,6 +172,62 @@ class HostPoolTest {
   }
 
   @Test
+  void aQuarantinedBuildletIsNotOfferedAndTheViewShowsItQuarantined() {
+    acquire(tryBuild("b1", 1_000));
+    BuildletState.Health sick = new BuildletState.Health(4, 3, new BuildletState.Quarantine("3 infrastructure failures within PT1H", 5_000));
+    // Said idle by mistake (an older node, say): the quarantine wins.
+    pool.runCommand(new HostPool.BuildletUp(info("a1"), true, null, sick));
+
+    up("a2");
+
+    assertEquals("b1", leaseAskedOf("a2").buildId(), "a1 came first but is quarantined");
+    HostPool.Machine a1 = view().machines().get(0);
+    assertTrue(a1.quarantined());
+    assertEquals(new HostPool.Machine(info("a1"), false, null, sick), a1);
+  }
+
+  @Test
+  void aRetryIsServedByAnotherBuildletThanTheOneItsAttemptFailedOn() {
+    up("a1");
+    up("a2");
+
+    acquire(retry("b1", "a1"));
+
+    assertEquals("b1", leaseAskedOf("a2").buildId(), "a1 came first but b1 failed on it");
+  }
+
+  @Test
+  void aRetryWaitsForABusyBuildletRatherThanTakeTheOneItFailedOn() {
+    up("a1");
+    pool.runCommand(new HostPool.BuildletUp(info("a2"), false, "other"));
+    acquire(retry("b1", "a1"));
+
+    pool.runCommand(new HostPool.BuildletIdle("a2"));
+
+    // Had a1 been offered to b1 meanwhile, b1 would not be offered another buildlet now.
+    assertEquals("b1", leaseAskedOf("a2").buildId());
+  }
+
+  @Test
+  void aRetryTakesTheBuildletItFailedOnWhenNoOtherCouldServeIt() {
+    BuildletState.Health sick = new BuildletState.Health(3, 3, new BuildletState.Quarantine("3 infrastructure failures within PT1H", 5_000));
+    pool.runCommand(new HostPool.BuildletUp(info("a2"), false, null, sick));
+    up("a1");
+
+    acquire(retry("b1", "a1"));
+
+    assertEquals("b1", leaseAskedOf("a1").buildId(), "the only other machine is quarantined: a1 rather than wait forever");
+  }
+
+  @Test
+  void anOlderWaiterWithoutAvoidListIsReadAsAvoidingNothing() {
+    Waiter old = new Waiter("b1", new SchedItem(PriorityClass.TRY, 1_000, 1_000, "master", "b1"), "builder", "rev", "alice", null);
+
+    assertEquals(List.of(), old.avoid());
+    assertEquals(tryBuild("b1", 1_000).avoid(), old.avoid());
+  }
+
+  @Test
   void aBuildletThatWentDownIsNotOffered() {
     up("a1");
     pool.runCommand(new HostPool.BuildletDown("a1", "session stopped"));
@@ -284,6 +341,12 @@ class HostPoolTest {
   /** A try build of master, requested at this time. */
   private static Waiter tryBuild(String buildId, long requestedAtMs) {
     return waiter(buildId, PriorityClass.TRY, requestedAtMs, 1_000, "master");
+  }
+
+  /** A try build's retry, whose earlier attempts failed on these buildlets. */
+  private static Waiter retry(String buildId, String... failedOn) {
+    Waiter w = tryBuild(buildId, 1_000);
+    return new Waiter(w.buildId(), w.item(), w.builder(), w.rev(), w.user(), List.of(failedOn));
   }
 
   private void acquire(Waiter w) {
