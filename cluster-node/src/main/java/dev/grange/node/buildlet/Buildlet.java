@@ -210,7 +210,10 @@ public final class Buildlet
         .onSignal(
             RecoveryCompleted.instance(),
             state -> {
-              if (state.attached()) {
+              if (state.attached() && SessionNodes.gone(ctx.getSystem(), state.session())) {
+                // Attached on a node that is no longer in the cluster (an earlier generation): dead.
+                ctx.getSelf().tell(new Detach(state.session(), "its session's node is no longer in the cluster"));
+              } else if (state.attached()) {
                 // The session may have died with a node while this entity was elsewhere: watch it.
                 watch(state.session(), "session's node is gone");
                 wipeIfDirty(state);

@@ -4,6 +4,7 @@ import dev.grange.node.buildlet.Buildlet;
 import dev.grange.node.buildlet.BuildletSession;
 import dev.grange.node.buildlet.ExecEvent;
 import dev.grange.node.buildlet.ExecSpec;
+import dev.grange.node.buildlet.SessionNodes;
 import dev.grange.protocol.model.StepSpec;
 import dev.grange.protocol.wire.ExitStates;
 import java.time.Duration;
@@ -375,7 +376,7 @@ final class AttemptRunner extends AbstractBehavior<AttemptRunner.Command> {
       return Behaviors.stopped();
     }
     Buildlet.Granted g = m.granted();
-    if (g != null && !g.session().equals(failedSession)) {
+    if (g != null && !g.session().equals(failedSession) && !SessionNodes.gone(getContext().getSystem(), g.session())) {
       session = g.session();
       getContext().getLog().info("Build [{}] attempt {}: buildlet [{}] is back on {}; resuming",
           spec.buildId(), attempt, agentId, g.node());
