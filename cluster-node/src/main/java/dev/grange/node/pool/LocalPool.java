@@ -131,7 +131,15 @@ public final class LocalPool extends AbstractBehavior<LocalPool.Command> {
   }
 
   private Behavior<Command> onCheck(Check c) {
-    getContext().ask(HostPool.PoolView.class, peers.hostPool(c.hostType()), ASK_TIMEOUT, HostPool.GetView::new,
+    org.apache.pekko.actor.typed.RecipientRef<HostPool.Command> pool;
+    try {
+      pool = peers.hostPool(c.hostType());
+    } catch (IllegalStateException notYet) {
+      // The node creates this pool before it starts the HostPool shard region.
+      timers.startSingleTimer("check-" + c.hostType(), c, Duration.ofMillis(200));
+      return this;
+    }
+    getContext().ask(HostPool.PoolView.class, pool, ASK_TIMEOUT, HostPool.GetView::new,
         (view, failure) -> new Observed(c.hostType(), c.decide(), view, failure));
     return this;
   }
