@@ -93,6 +93,8 @@ public final class LocalPool extends AbstractBehavior<LocalPool.Command> {
   private LocalPool(ActorContext<Command> ctx, TimerScheduler<Command> timers, Settings settings, Map<String, HostTypeSpec> hosts,
       Peers peers) {
     super(ctx);
+    // A system actor logs as ActorCell by default, which the node's logback config filters out.
+    ctx.setLoggerName(LocalPool.class);
     this.timers = timers;
     this.settings = settings;
     this.peers = peers;
