@@ -158,9 +158,11 @@ class ClusterIT {
     List<TestNode> starters = rest.stream().filter(n -> !agentDirs(List.of(n)).isEmpty()).toList();
     assertEquals(1, starters.size(), "one of the remaining nodes started the pool's agents again");
     assertEquals(MAX, agentDirs(rest).size(), "agent dirs: " + agentDirs(rest));
+    // The builds may all have run on the first agent to connect; the second may still be attaching.
     for (TestNode n : rest) {
-      assertEquals(MAX, pool(n.json("/api/v1/pools")).get("connected").asInt());
+      n.await("/api/v1/pools", p -> pool(p).get("connected").asInt() == MAX, Duration.ofSeconds(60));
     }
+    assertEquals(MAX, agentDirs(rest).size(), "agent dirs: " + agentDirs(rest));
   }
 
   private static String submit(TestNode n) throws Exception {
