@@ -31,6 +31,7 @@ import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
 import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.management.javadsl.PekkoManagement;
 
 /**
  * One running cluster node: the actor system, sharding of the entities, the HTTP port (API and
@@ -68,9 +69,9 @@ public final class GrangeNode extends AllDirectives {
       ActorRef<LocalPool.Command> localPool =
           system.systemActorOf(
               LocalPool.create(
-                  new LocalPool.Settings(settings.agentJava(), settings.agentClasspath(), settings.agentConnectUrl(),
-                      settings.masterKey(), settings.varDir().resolve("agents")),
-                  settings.farm().hosts()),
+                  new LocalPool.Settings(settings.agentJava(), settings.agentClasspath(), settings.agentUrls(),
+                      settings.masterKey(), settings.varDir().resolve("agents"), settings.localSettle()),
+                  settings.farm().hosts(), Peers.sharded(sharding)),
               "local-pool",
               Props.empty());
       Buildlet.init(sharding, settings.heartbeat(), settings.requestTimeout(), quarantine);
@@ -106,11 +107,36 @@ public final class GrangeNode extends AllDirectives {
       CoordinatedShutdown.get(system)
           .addTask(CoordinatedShutdown.PhaseServiceUnbind(), "http-unbind",
               () -> binding.unbind().thenApply(x -> Done.getInstance()));
+      startManagement(system, binding);
       return new GrangeNode(system, settings, binding, logs);
     } catch (Exception e) {
       system.terminate();
       throw new IllegalStateException("node did not start: " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * Pekko Management on its own port: {@code /alive}, {@code /ready} (an Up member with its HTTP
+   * port bound, {@link HttpBoundCheck}) and {@code /cluster/members}. Readiness ends when the HTTP
+   * port is unbound; the management port itself closes later in coordinated shutdown, so a load
+   * balancer sees the node not ready before it stops answering.
+   */
+  private static void startManagement(ActorSystem<Void> system, ServerBinding binding) throws Exception {
+    HttpBoundCheck.mark(system, true);
+    CoordinatedShutdown.get(system)
+        .addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(), "http-not-ready", () -> {
+          HttpBoundCheck.mark(system, false);
+          return java.util.concurrent.CompletableFuture.completedFuture(Done.getInstance());
+        });
+    PekkoManagement management = PekkoManagement.get(system.classicSystem());
+    try {
+      management.start().toCompletableFuture().get(30, java.util.concurrent.TimeUnit.SECONDS);
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw new IllegalStateException("pekko.management.http.port " + system.settings().config().getInt("pekko.management.http.port")
+          + " on " + system.settings().config().getString("pekko.management.http.hostname") + ": " + e.getCause().getMessage(), e.getCause());
+    }
+    CoordinatedShutdown.get(system)
+        .addTask(CoordinatedShutdown.PhaseServiceStop(), "management-stop", management::stop);
   }
 
   private Route root() {
@@ -134,6 +160,11 @@ public final class GrangeNode extends AllDirectives {
 
   public LogStore logs() {
     return logs;
+  }
+
+  /** The port of Pekko Management ({@code /alive}, {@code /ready}, {@code /cluster/members}). */
+  public int managementPort() {
+    return PekkoManagement.get(system.classicSystem()).settings().getHttpPort();
   }
 
   /** Stops the node: unbinds, stops its local agents, leaves the cluster. */

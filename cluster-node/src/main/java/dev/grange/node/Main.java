@@ -10,9 +10,11 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * The node's command line: {@code up} (the embedded default: a Cassandra child process, a node,
- * a local pool of agents), {@code node} (a node on the configured, external Cassandra) and
- * {@code builders} (validate and list the builder config). {@code bin/grange} calls this.
+ * The node's command line: {@code up [--nodes N]} (the embedded default: a Cassandra child
+ * process, one node in this JVM or N node processes ({@link UpCluster}), a local pool of agents),
+ * {@code node} (a node on the configured, external Cassandra) and {@code builders} (validate and
+ * list the builder config). {@code bin/grange} calls this. A node run from here exits its JVM
+ * when the cluster downs or removes it.
  */
 public final class Main {
   private Main() {}
@@ -21,7 +23,7 @@ public final class Main {
     String cmd = args.length == 0 ? "up" : args[0];
     switch (cmd) {
       case "up":
-        up();
+        up(java.util.Arrays.copyOfRange(args, 1, args.length));
         break;
       case "node":
         node(ConfigFactory.load());
@@ -30,7 +32,7 @@ public final class Main {
         System.exit(builders());
         break;
       default:
-        System.err.println("usage: grange up | node | builders   (unknown command \"" + cmd + "\")");
+        System.err.println("usage: grange up [--nodes N] | node | builders   (unknown command \"" + cmd + "\")");
         System.exit(2);
     }
   }
@@ -39,22 +41,81 @@ public final class Main {
     return ConfigFactory.load(ConfigFactory.defaultApplication().withFallback(ConfigFactory.parseResources("grange-up.conf")));
   }
 
-  private static void up() throws Exception {
+  /**
+   * {@code up [--nodes N]}: N = 1 (the default) runs Cassandra and the node in this process; more
+   * runs Cassandra here and N node processes ({@link UpCluster}). {@code --member K --cassandra
+   * HOST:PORT} is how {@link UpCluster} starts node K of N; not for operators.
+   */
+  private static void up(String[] args) throws Exception {
+    int nodes = 1;
+    int member = 0;
+    String cassandra = null;
+    for (int i = 0; i < args.length; i++) {
+      String flag = args[i];
+      if (!List.of("--nodes", "--member", "--cassandra").contains(flag)) {
+        usage("up: unknown argument \"" + flag + "\" (usage: grange up [--nodes N])");
+      }
+      if (i + 1 >= args.length) {
+        usage("up: " + flag + " needs a value");
+      }
+      String value = args[++i];
+      switch (flag) {
+        case "--nodes" -> nodes = count(flag, value);
+        case "--member" -> member = count(flag, value);
+        default -> cassandra = value;
+      }
+    }
+    if (nodes > UpCluster.MAX_NODES || member > nodes || (member > 0) != (cassandra != null)) {
+      usage("up: --nodes must be 1 to " + UpCluster.MAX_NODES + " (got " + nodes + "); --member K (at most N) and --cassandra go together");
+    }
     Config config = upConfig();
     NodeSettings.ensureMasterKeyFile(Path.of(config.getString("grange.node.master-key-file")));
-    node(config);
+    if (member > 0) {
+      node(UpCluster.memberConfig(config, member, nodes, cassandra));
+    } else if (nodes > 1) {
+      checkFarm(config);
+      UpCluster.run(config, nodes);
+    } else {
+      node(config);
+    }
+  }
+
+  private static int count(String flag, String value) {
+    try {
+      int n = Integer.parseInt(value);
+      if (n >= 1) {
+        return n;
+      }
+    } catch (NumberFormatException ignored) {
+      // Refused below.
+    }
+    usage("up: " + flag + " must be a whole number of at least 1, got \"" + value + "\"");
+    return 0;
+  }
+
+  private static void usage(String message) {
+    System.err.println("grange " + message);
+    System.exit(2);
+  }
+
+  /** The embedded Cassandra of {@code grange.store.embedded-*}, started and ready. */
+  static EmbeddedCassandra startCassandra(Config config) throws java.io.IOException {
+    Path dir = Path.of(config.getString("grange.store.embedded-dir"));
+    System.out.println("Starting Cassandra 5.0.9 (data in " + dir.toAbsolutePath() + ") ...");
+    return EmbeddedCassandra.start(
+        EmbeddedCassandra.Settings.defaults(dir)
+            .withPorts(config.getInt("grange.store.embedded-cql-port"), config.getInt("grange.store.embedded-storage-port"))
+            .withHeap(config.getString("grange.store.embedded-heap")));
   }
 
   private static void node(Config config) throws Exception {
     checkFarm(config);
+    // Run from here, a node that is downed (split-brain resolver) or removed exits its JVM; tests
+    // that run several nodes in one JVM start GrangeNode directly and keep it off.
+    config = config.withValue("pekko.coordinated-shutdown.exit-jvm", ConfigValueFactory.fromAnyRef(true));
     EmbeddedCassandra cassandra = null;
     if (config.getBoolean("grange.store.embedded")) {
-      Path dir = Path.of(config.getString("grange.store.embedded-dir"));
-      System.out.println("Starting Cassandra 5.0.9 (data in " + dir.toAbsolutePath() + ") ...");
-      cassandra = EmbeddedCassandra.start(
-          EmbeddedCassandra.Settings.defaults(dir)
-              .withPorts(config.getInt("grange.store.embedded-cql-port"), config.getInt("grange.store.embedded-storage-port"))
-              .withHeap(config.getString("grange.store.embedded-heap")));
+      cassandra = startCassandra(config);
       config = config.withValue("datastax-java-driver.basic.contact-points",
           ConfigValueFactory.fromIterable(List.of(cassandra.contactPoint())));
     }

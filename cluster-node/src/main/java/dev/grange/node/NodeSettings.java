@@ -4,11 +4,14 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import dev.grange.protocol.model.FarmConfig;
 import java.io.IOException;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HexFormat;
+import java.util.List;
 
 /**
  * Everything a node reads from config, read once at start ({@link #fromConfig}) and passed down.
@@ -33,6 +36,8 @@ public record NodeSettings(
     String agentClasspath,
     String agentJava,
     Duration localIdleTimeout,
+    List<String> agentUrls,
+    Duration localSettle,
     String keyspace,
     FarmConfig farm) {
 
@@ -73,11 +78,36 @@ public record NodeSettings(
           cp,
           java,
           positive(n, "local-pool.idle-timeout"),
+          agentUrls(n, ws),
+          positive(n, "local-pool.settle"),
           root.getString("grange.store.keyspace"),
           FarmConfig.fromConfig(root));
     } catch (ConfigException e) {
       throw new IllegalArgumentException("bad node config: " + e.getMessage(), e);
     }
+  }
+
+  /** {@code agent-urls}, or only {@code ws} when empty; each a ws:// or wss:// URL, no duplicates. */
+  private static List<String> agentUrls(Config n, String ws) {
+    List<String> urls = n.getStringList("agent-urls");
+    if (urls.isEmpty()) {
+      return List.of(ws);
+    }
+    for (String u : urls) {
+      URI uri;
+      try {
+        uri = new URI(u);
+      } catch (URISyntaxException e) {
+        throw new IllegalArgumentException("grange.node.agent-urls: \"" + u + "\" is not a URL: " + e.getMessage(), e);
+      }
+      if (!("ws".equals(uri.getScheme()) || "wss".equals(uri.getScheme())) || uri.getHost() == null) {
+        throw new IllegalArgumentException("grange.node.agent-urls: \"" + u + "\" must be ws://HOST:PORT or wss://HOST:PORT");
+      }
+    }
+    if (new java.util.HashSet<>(urls).size() != urls.size()) {
+      throw new IllegalArgumentException("grange.node.agent-urls: names a URL twice: " + urls);
+    }
+    return List.copyOf(urls);
   }
 
   private static Duration positive(Config c, String key) {

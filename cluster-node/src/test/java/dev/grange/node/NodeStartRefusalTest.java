@@ -1,5 +1,6 @@
 package dev.grange.node;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -10,6 +11,7 @@ import dev.grange.protocol.model.InvalidConfigException;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -48,5 +50,33 @@ class NodeStartRefusalTest {
     Config c = config("grange.node.buildlet.heartbeat = 0s");
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> NodeSettings.fromConfig(c));
     assertTrue(e.getMessage().contains("grange.node.buildlet.heartbeat"), e.getMessage());
+  }
+
+  @Test
+  void agentUrlsDefaultToTheNodesOwnAndMustBeWebSocketUrls() {
+    assertEquals(List.of("ws://127.0.0.1:8080"), NodeSettings.fromConfig(config("")).agentUrls());
+    assertEquals(List.of("ws://127.0.0.1:8081", "ws://127.0.0.1:8080"),
+        NodeSettings.fromConfig(config("grange.node.agent-urls = [\"ws://127.0.0.1:8081\", \"ws://127.0.0.1:8080\"]")).agentUrls());
+    for (String bad : List.of("[\"http://127.0.0.1:8080\"]", "[\"127.0.0.1:8080\"]", "[\"ws://a:1\", \"ws://a:1\"]")) {
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> NodeSettings.fromConfig(config("grange.node.agent-urls = " + bad)), bad);
+      assertTrue(e.getMessage().contains("grange.node.agent-urls"), e.getMessage());
+    }
+  }
+
+  @Test
+  void aManagementPortInUseStopsTheNodeNamingTheKey() throws IOException {
+    try (ServerSocket taken = new ServerSocket()) {
+      taken.bind(new InetSocketAddress("127.0.0.1", 0));
+      int[] ports = FreePorts.loopback(1);
+      Config c = config("""
+          grange.node.http.port = %d
+          pekko.remote.artery.canonical.port = 0
+          pekko.management.http.port = %d
+          pekko.coordinated-shutdown.exit-jvm = off
+          """.formatted(ports[0], taken.getLocalPort()));
+      IllegalStateException e = assertThrows(IllegalStateException.class, () -> GrangeNode.start(c));
+      assertTrue(e.getMessage().contains("pekko.management.http.port " + taken.getLocalPort()), e.getMessage());
+    }
   }
 }

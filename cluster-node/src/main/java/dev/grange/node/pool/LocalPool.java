@@ -1,6 +1,8 @@
 package dev.grange.node.pool;
 
 import dev.grange.node.ChildSession;
+import dev.grange.node.Peers;
+import dev.grange.node.schedule.HostPool;
 import dev.grange.protocol.model.HostTypeSpec;
 import dev.grange.protocol.model.PoolKind;
 import dev.grange.protocol.wire.Handshake;
@@ -14,10 +16,12 @@ import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
@@ -30,53 +34,77 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
  * The agents this node runs itself, for host types whose pool is {@code local}: real agent
  * processes on this machine, each with its own instance name and key (PROTOCOL.md section 1),
  * workdir and log under {@code var/agents/<instance>/}. One per node, not persistent: its
- * processes are its state, and they die with it (an agent outlives a crashed node only until
- * its grace period ends).
+ * processes are its state. They run in a session of their own, so an agent outlives a killed node
+ * and reconnects to the next of its node URLs ({@code grange.node.agent-urls}); a node that stops
+ * cleanly stops the agents it started.
  *
- * <p>Keeps {@code min} agents per host type running (restarting one that exits, with backoff),
- * and starts more, up to {@code max}, when its {@link dev.grange.node.schedule.HostPool} reports
- * builds waiting with no idle machine. Stops everything it started when the node stops.
+ * <p>The {@link HostPool} of a host type decides, not every node: a host pool sends {@link Demand}
+ * only to the local pool of the node it runs on. That pool then asks the host pool for its
+ * machines ({@link HostPool.GetView}) and starts what {@link LocalPoolPlan} says: up to {@code
+ * min}, more while builds wait, never more than {@code max} counting every connected machine of
+ * the host type (on any node, started by any node) and its own agents still starting. Its first
+ * decision for a host type waits {@code settle}: a host pool that just moved here from a dead
+ * node knows no machines until their buildlets announce themselves again. At start it wakes the
+ * host pools of its host types, so that one of the nodes starts their min. Stops everything it
+ * started when the node stops.
  */
 public final class LocalPool extends AbstractBehavior<LocalPool.Command> {
 
   public sealed interface Command {}
 
-  /** From a host pool: builds waiting, machines connected, machines idle. */
+  /** From a host pool, to the local pool of its node: builds waiting, machines connected, machines idle. */
   public record Demand(String hostType, int waiting, int connected, int idle) implements Command, dev.grange.protocol.CborSerializable {}
 
   private record Exited(String instance, int code) implements Command {}
 
-  private record Restart(String hostType) implements Command {}
+  /** Count the host pool's machines now and start what is missing ({@code decide}), or only wake it. */
+  private record Check(String hostType, boolean decide) implements Command {}
 
-  /** How to start agents. */
-  public record Settings(String java, String classpath, String nodeUrl, byte[] masterKey, Path agentsDir) {}
+  private record Observed(String hostType, boolean decide, HostPool.PoolView view, Throwable failure) implements Command {}
 
-  public static Behavior<Command> create(Settings settings, Map<String, HostTypeSpec> hosts) {
-    return Behaviors.setup(ctx -> Behaviors.withTimers(t -> new LocalPool(ctx, t, settings, hosts)));
+  /** How to start agents: {@code nodeUrls} in the order the agents try them. */
+  public record Settings(String java, String classpath, List<String> nodeUrls, byte[] masterKey, Path agentsDir, Duration settle) {
+    public Settings {
+      nodeUrls = List.copyOf(nodeUrls);
+      if (nodeUrls.isEmpty()) {
+        throw new IllegalArgumentException("a local pool needs at least one node URL for its agents");
+      }
+    }
+  }
+
+  /** How long a host pool has to answer {@link HostPool.GetView}. */
+  private static final Duration ASK_TIMEOUT = Duration.ofSeconds(10);
+
+  public static Behavior<Command> create(Settings settings, Map<String, HostTypeSpec> hosts, Peers peers) {
+    return Behaviors.setup(ctx -> Behaviors.withTimers(t -> new LocalPool(ctx, t, settings, hosts, peers)));
   }
 
   private final TimerScheduler<Command> timers;
   private final Settings settings;
+  private final Peers peers;
   private final Map<String, HostTypeSpec> local = new LinkedHashMap<>();
   private final Map<String, Map<String, Process>> running = new HashMap<>();
   private final Map<String, Integer> crashes = new HashMap<>();
+  /** Host types whose host pool has sent this pool a demand: it runs on this node (or did). */
+  private final Set<String> inCharge = new HashSet<>();
   private final SecureRandom random = new SecureRandom();
   private final org.apache.pekko.actor.typed.ActorRef<Command> self;
 
-  private LocalPool(ActorContext<Command> ctx, TimerScheduler<Command> timers, Settings settings, Map<String, HostTypeSpec> hosts) {
+  private LocalPool(ActorContext<Command> ctx, TimerScheduler<Command> timers, Settings settings, Map<String, HostTypeSpec> hosts,
+      Peers peers) {
     super(ctx);
+    // A system actor logs as ActorCell by default, which the node's logback config filters out.
+    ctx.setLoggerName(LocalPool.class);
     this.timers = timers;
     this.settings = settings;
+    this.peers = peers;
     this.self = ctx.getSelf();
     hosts.forEach((name, spec) -> {
       if (spec.pool() == PoolKind.LOCAL) {
         local.put(name, spec);
         running.put(name, new LinkedHashMap<>());
-      }
-    });
-    local.forEach((name, spec) -> {
-      for (int i = 0; i < spec.local().min(); i++) {
-        start(name);
+        // Starts the host pool wherever sharding puts it; its recovery sends its node's pool a demand.
+        self.tell(new Check(name, false));
       }
     });
   }
@@ -85,23 +113,72 @@ public final class LocalPool extends AbstractBehavior<LocalPool.Command> {
   public Receive<Command> createReceive() {
     return newReceiveBuilder()
         .onMessage(Demand.class, this::onDemand)
+        .onMessage(Check.class, this::onCheck)
+        .onMessage(Observed.class, this::onObserved)
         .onMessage(Exited.class, this::onExited)
-        .onMessage(Restart.class, m -> { topUp(m.hostType()); return this; })
         .onSignal(PostStop.class, s -> { stopAll(); return this; })
         .build();
   }
 
   private Behavior<Command> onDemand(Demand d) {
-    HostTypeSpec spec = local.get(d.hostType());
-    if (spec == null) {
+    if (!local.containsKey(d.hostType())) {
       return this;
     }
-    Map<String, Process> procs = running.get(d.hostType());
-    int starting = Math.max(0, procs.size() - d.connected());
-    int need = d.waiting() - d.idle() - starting;
-    int room = spec.local().max() - procs.size();
-    for (int i = 0; i < Math.min(need, room); i++) {
-      start(d.hostType());
+    String key = "check-" + d.hostType();
+    if (!timers.isTimerActive(key)) {
+      Duration delay = inCharge.add(d.hostType()) ? settings.settle() : Duration.ZERO;
+      timers.startSingleTimer(key, new Check(d.hostType(), true), delay);
+    }
+    return this;
+  }
+
+  private Behavior<Command> onCheck(Check c) {
+    org.apache.pekko.actor.typed.RecipientRef<HostPool.Command> pool;
+    try {
+      pool = peers.hostPool(c.hostType());
+    } catch (IllegalStateException notYet) {
+      // The node creates this pool before it starts the HostPool shard region.
+      timers.startSingleTimer("check-" + c.hostType(), c, Duration.ofMillis(200));
+      return this;
+    }
+    getContext().ask(HostPool.PoolView.class, pool, ASK_TIMEOUT, HostPool.GetView::new,
+        (view, failure) -> new Observed(c.hostType(), c.decide(), view, failure));
+    return this;
+  }
+
+  private Behavior<Command> onObserved(Observed o) {
+    if (o.failure() != null) {
+      // Sharding may not be ready yet at start, or the pool is moving: ask again.
+      getContext().getLog().debug("Host pool [{}] did not answer: {}", o.hostType(), o.failure().toString());
+      timers.startSingleTimer("check-" + o.hostType(), new Check(o.hostType(), o.decide()), settings.settle());
+      return this;
+    }
+    if (!o.decide()) {
+      return this;
+    }
+    HostTypeSpec spec = local.get(o.hostType());
+    Map<String, Process> procs = running.get(o.hostType());
+    int mineConnected = 0;
+    int idle = 0;
+    for (HostPool.Machine m : o.view().machines()) {
+      if (procs.containsKey(m.info().instance())) {
+        mineConnected++;
+      }
+      if (m.idle()) {
+        idle++;
+      }
+    }
+    int connected = o.view().machines().size();
+    int starting = procs.size() - mineConnected;
+    int n = LocalPoolPlan.toStart(spec.local().min(), spec.local().max(), connected, starting, o.view().waiters().size(), idle);
+    if (n > 0) {
+      getContext().getLog().info("Pool [{}]: {} connected, {} starting, {} waiting: starting {} local agent(s)",
+          o.hostType(), connected, starting, o.view().waiters().size(), n);
+    }
+    for (int i = 0; i < n; i++) {
+      if (!start(o.hostType())) {
+        break;
+      }
     }
     return this;
   }
@@ -110,22 +187,17 @@ public final class LocalPool extends AbstractBehavior<LocalPool.Command> {
     for (Map.Entry<String, Map<String, Process>> e : running.entrySet()) {
       if (e.getValue().remove(m.instance()) != null) {
         getContext().getLog().info("Local agent [{}] of [{}] exited with code {}", m.instance(), e.getKey(), m.code());
+        if (!inCharge.contains(e.getKey())) {
+          // Its host pool runs on another node, whose local pool replaces it.
+          continue;
+        }
         int n = crashes.merge(e.getKey(), 1, Integer::sum);
         // Back off on a crash loop: 0.5 s doubling to 30 s.
         long delay = Math.min(30_000, 500L << Math.min(6, n - 1));
-        timers.startSingleTimer("restart-" + e.getKey(), new Restart(e.getKey()), Duration.ofMillis(delay));
+        timers.startSingleTimer("check-" + e.getKey(), new Check(e.getKey(), true), Duration.ofMillis(delay));
       }
     }
     return this;
-  }
-
-  private void topUp(String hostType) {
-    HostTypeSpec spec = local.get(hostType);
-    while (running.get(hostType).size() < spec.local().min()) {
-      if (!start(hostType)) {
-        return;
-      }
-    }
   }
 
   private boolean start(String hostType) {
@@ -143,13 +215,16 @@ public final class LocalPool extends AbstractBehavior<LocalPool.Command> {
       List<String> cmd = new ArrayList<>(List.of(
           settings.java(), "-Xms16m", "-Xmx256m", "-XX:+UseSerialGC", "-Xss512k",
           "-cp", settings.classpath(), "dev.grange.agent.Main",
-          "--node", settings.nodeUrl(),
           "--host-type", hostType,
           "--key-file", keyFile.toString(),
           "--instance", instance,
           "--hostname", instance,
           "--workdir", dir.resolve("work").toString(),
           "--spool-dir", dir.resolve("spool").toString()));
+      for (String url : settings.nodeUrls()) {
+        cmd.add("--node");
+        cmd.add(url);
+      }
       ProcessBuilder pb = new ProcessBuilder(ChildSession.detached(cmd)).redirectErrorStream(true)
           .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("agent.log").toFile()));
       Process p = pb.start();

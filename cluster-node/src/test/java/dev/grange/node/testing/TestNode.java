@@ -28,14 +28,28 @@ public final class TestNode implements AutoCloseable {
 
   private final String keyspace;
   private final int port;
+  private final int managementPort;
+  private final int arteryPort;
   private final Path varDir;
   private final String farm;
   private GrangeNode node;
 
+  /** A node of its own: its own keyspace, a cluster of one. */
   public TestNode(String name, String farmConfig) throws IOException {
-    this.keyspace = SharedCassandra.uniqueKeyspace(name);
-    this.port = FreePorts.loopback(1)[0];
-    this.varDir = Path.of("target", "it-var", keyspace).toAbsolutePath();
+    this(SharedCassandra.uniqueKeyspace(name), FreePorts.loopback(1)[0], 0, farmConfig);
+  }
+
+  /**
+   * A member of a cluster of test nodes: the members share {@code keyspace}, each has its own
+   * {@code httpPort} and {@code arteryPort} (which the members' {@code pekko.cluster.seed-nodes}
+   * in {@code farmConfig} name), var dir and a free management port.
+   */
+  public TestNode(String keyspace, int httpPort, int arteryPort, String farmConfig) throws IOException {
+    this.keyspace = keyspace;
+    this.port = httpPort;
+    this.arteryPort = arteryPort;
+    this.managementPort = FreePorts.loopback(1)[0];
+    this.varDir = Path.of("target", "it-var", keyspace + (arteryPort == 0 ? "" : "-" + httpPort)).toAbsolutePath();
     this.farm = farmConfig;
   }
 
@@ -47,7 +61,8 @@ public final class TestNode implements AutoCloseable {
                 + "grange.node.master-key = \"" + MASTER_KEY + "\"\n"
                 + "grange.store.keyspace = " + keyspace + "\n"
                 + "grange.store.autocreate = on\n"
-                + "pekko.remote.artery.canonical.port = 0\n"
+                + "pekko.remote.artery.canonical.port = " + arteryPort + "\n"
+                + "pekko.management.http.port = " + managementPort + "\n"
                 + "pekko.cluster.jmx.multi-mbeans-in-same-jvm = on\n"
                 + "pekko.coordinated-shutdown.exit-jvm = off\n"))
         .withFallback(SharedCassandra.pekkoConfig(keyspace))
@@ -82,6 +97,17 @@ public final class TestNode implements AutoCloseable {
 
   public int port() {
     return port;
+  }
+
+  public Path varDir() {
+    return varDir;
+  }
+
+  /** GET on the node's Pekko Management port ({@code /alive}, {@code /ready}, {@code /cluster/members}). */
+  public HttpResponse<String> management(String path) throws IOException, InterruptedException {
+    return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + managementPort + path))
+            .timeout(Duration.ofSeconds(10)).GET().build(),
+        HttpResponse.BodyHandlers.ofString());
   }
 
   public HttpResponse<String> get(String path) throws IOException, InterruptedException {
