@@ -84,7 +84,7 @@ public final class GrangeNode extends AllDirectives {
 
       BuildletSession.Deps deps =
           new BuildletSession.Deps(
-              new Buildlet.Directory(sharding, settings.requestTimeout()),
+              new Buildlet.Directory(sharding),
               logs,
               sources,
               blocking,

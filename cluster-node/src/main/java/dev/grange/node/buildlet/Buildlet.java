@@ -112,17 +112,14 @@ public final class Buildlet
   /** How the node's sessions reach buildlet entities. */
   public static final class Directory {
     private final ClusterSharding sharding;
-    private final Duration timeout;
-
-    public Directory(ClusterSharding sharding, Duration timeout) {
+    public Directory(ClusterSharding sharding) {
       this.sharding = sharding;
-      this.timeout = timeout;
     }
 
-    public CompletionStage<StatusReply<Done>> attach(BuildletInfo info, ActorRef<BuildletSession.Command> session) {
+    public CompletionStage<StatusReply<Done>> attach(BuildletInfo info, ActorRef<BuildletSession.Command> session, Duration within) {
       return sharding
           .entityRefFor(ENTITY_KEY, info.agentId())
-          .<StatusReply<Done>>ask(r -> new Attach(info, session, r), timeout);
+          .<StatusReply<Done>>ask(r -> new Attach(info, session, r), within);
     }
 
     public void detach(String agentId, ActorRef<BuildletSession.Command> session, String cause) {

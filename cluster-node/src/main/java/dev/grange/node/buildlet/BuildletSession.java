@@ -142,7 +142,15 @@ public final class BuildletSession extends AbstractBehavior<BuildletSession.Comm
   /** A log store write of an execution's output finished (see {@link SessionExecs}). */
   record Stored(int stream, long offset, int length, Throwable failure) implements Command {}
 
-  private record AttachResult(StatusReply<Done> reply) implements Command {}
+  /** {@code timedOut}: the buildlet entity did not answer (its shard may be moving off a dead node). */
+  private record AttachResult(StatusReply<Done> reply, boolean timedOut) implements Command {}
+
+  private enum AttachAgain implements Command {
+    INSTANCE
+  }
+
+  /** How long one attach may take; a shard moving off a dead node swallows the first tries. */
+  private static final Duration ATTACH_TRY = Duration.ofSeconds(4);
 
   private record ArchiveReady(PutSource request, Path archive, Throwable failure) implements Command {}
 
@@ -263,6 +271,12 @@ public final class BuildletSession extends AbstractBehavior<BuildletSession.Comm
         .onMessageEquals(Tick.INSTANCE, this::onTick)
         .onMessageEquals(ReadyTimeout.INSTANCE, this::onReadyTimeout)
         .onMessage(AttachResult.class, this::onAttachResult)
+        .onMessageEquals(AttachAgain.INSTANCE, () -> {
+          if (!closed) {
+            attach();
+          }
+          return this;
+        })
         .onMessage(Stored.class, m -> delegate(() -> execs.onStored(m)))
         .onMessage(Exec.class, m -> delegate(() -> execs.onExec(m)))
         .onMessage(Resume.class, m -> delegate(() -> execs.onResume(m)))
@@ -354,14 +368,30 @@ public final class BuildletSession extends AbstractBehavior<BuildletSession.Comm
       getContext().getLog().info("Buildlet [{}] reconnected with {} executions to resume", who.agentId(), r.running().size());
       timers.startSingleTimer(ClaimTimeout.INSTANCE, deps.resumeClaimTimeout());
     }
+    attachStartedNanos = System.nanoTime();
+    attach();
+  }
+
+  private long attachStartedNanos;
+
+  private void attach() {
     getContext()
         .pipeToSelf(
-            deps.buildlets().attach(info, getContext().getSelf()),
-            (reply, err) -> new AttachResult(err != null ? StatusReply.error(err) : reply));
+            deps.buildlets().attach(info, getContext().getSelf(), ATTACH_TRY),
+            (reply, err) -> new AttachResult(err != null ? StatusReply.error(err) : reply, err instanceof java.util.concurrent.TimeoutException));
   }
 
   private Behavior<Command> onAttachResult(AttachResult m) {
+    if (closed) {
+      return this;
+    }
     if (m.reply().isError()) {
+      boolean timeLeft = System.nanoTime() - attachStartedNanos < deps.requestTimeout().toNanos();
+      if (m.timedOut() && timeLeft) {
+        getContext().getLog().info("Buildlet [{}]: attach unanswered within {}; trying again", who.agentId(), ATTACH_TRY);
+        timers.startSingleTimer(AttachAgain.INSTANCE, Duration.ofMillis(200));
+        return this;
+      }
       return close(1008, "not attached: " + m.reply().getError().getMessage());
     }
     getContext()
