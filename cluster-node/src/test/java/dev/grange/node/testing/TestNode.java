@@ -16,7 +16,7 @@ import java.time.Duration;
 import java.util.function.Predicate;
 
 /**
- * A real node for integration tests: the shared Cassandra, a unique keyspace, a free HTTP port,
+ * A real node for integration tests: the shared Cassandra (or a test's own), a unique keyspace, a free HTTP port,
  * a var dir under target/, and the farm config the test gives. Restartable on the same keyspace,
  * port and var dir, to prove that what was persisted survives.
  */
@@ -30,13 +30,20 @@ public final class TestNode implements AutoCloseable {
   private final int port;
   private final Path varDir;
   private final String farm;
+  private final String contactPoint;
   private GrangeNode node;
 
   public TestNode(String name, String farmConfig) throws IOException {
+    this(name, farmConfig, null);
+  }
+
+  /** A node on the Cassandra at {@code contactPoint} (a test's own server); null: the shared one. */
+  public TestNode(String name, String farmConfig, String contactPoint) throws IOException {
     this.keyspace = SharedCassandra.uniqueKeyspace(name);
     this.port = FreePorts.loopback(1)[0];
     this.varDir = Path.of("target", "it-var", keyspace).toAbsolutePath();
     this.farm = farmConfig;
+    this.contactPoint = contactPoint;
   }
 
   public TestNode start() {
@@ -50,7 +57,7 @@ public final class TestNode implements AutoCloseable {
                 + "pekko.remote.artery.canonical.port = 0\n"
                 + "pekko.cluster.jmx.multi-mbeans-in-same-jvm = on\n"
                 + "pekko.coordinated-shutdown.exit-jvm = off\n"))
-        .withFallback(SharedCassandra.pekkoConfig(keyspace))
+        .withFallback(SharedCassandra.pekkoConfig(keyspace, contactPoint))
         .withFallback(ConfigFactory.load());
     node = GrangeNode.start(c.resolve());
     return this;
