@@ -218,8 +218,7 @@ class StoreOutageIT {
 
     for (String id : builds) {
       String expected = expectedLogs.get(id);
-      JsonNode j = node.await("/api/v1/builds/" + id,
-          x -> !x.get("state").asText().equals("queued") && !x.get("state").asText().equals("running"), Duration.ofSeconds(240));
+      JsonNode j = awaitOver(id, Duration.ofSeconds(240));
       assertEquals("ok", j.get("state").asText(), "a build accepted before the outage: " + j);
       assertEquals(expected, new String(node.getBytes("/api/v1/builds/" + id + "/log").body(), StandardCharsets.UTF_8), "log of " + id);
       int from = Math.min(123, expected.length() - 1);
@@ -302,6 +301,36 @@ class StoreOutageIT {
       LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(200));
     }
     throw new AssertionError("the log of " + id + " did not show [" + text.trim() + "] within 60 s");
+  }
+
+  /**
+   * Polls the build until it is over. While entities recover from the outage an answer may be a
+   * 503 (an ask that timed out), never a 500 and never later than {@link #ANSWER_DEADLINE}.
+   */
+  private static JsonNode awaitOver(String id, Duration deadline) throws Exception {
+    long end = System.nanoTime() + deadline.toNanos();
+    Map<String, Integer> seen = new java.util.TreeMap<>();
+    String last = null;
+    while (System.nanoTime() < end) {
+      HttpResponse<String> r = timed(HttpRequest.newBuilder(URI.create(node.base() + "/api/v1/builds/" + id)).GET());
+      last = r.statusCode() + " " + r.body();
+      JsonNode j = TestNode.JSON.readTree(r.body());
+      if (r.statusCode() == 200) {
+        String state = j.get("state").asText();
+        seen.merge("200 " + state, 1, Integer::sum);
+        if (!state.equals("queued") && !state.equals("running")) {
+          System.out.println("Build " + id + " answers seen after the outage: " + seen);
+          return j;
+        }
+      } else {
+        assertEquals(503, r.statusCode(), "after the outage: " + last);
+        assertTrue(r.headers().firstValue("Retry-After").isPresent(), last);
+        assertTrue(j.get("message").asText().endsWith("try again"), last);
+        seen.merge("503 " + j.get("error").asText(), 1, Integer::sum);
+      }
+      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(200));
+    }
+    throw new AssertionError("build " + id + " was not over within " + deadline + "; answers " + seen + "; last: " + last);
   }
 
   /** Sends and checks the answer came within {@link #ANSWER_DEADLINE}. */
