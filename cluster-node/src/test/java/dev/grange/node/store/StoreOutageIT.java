@@ -40,7 +40,8 @@ import org.junit.jupiter.api.TestMethodOrder;
  * stopped mid-step: the API answers 503 {@code store_unavailable} within its deadline, the agents'
  * sessions do not end, and once the server is started again on the same data every build accepted
  * before the outage finishes ok with every byte of its log once, live followers included, and a
- * new build runs.
+ * new build runs. A submission sent as the server goes away is answered in time, and if it was
+ * accepted (or only not confirmed) that build is not lost either.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class StoreOutageIT {
@@ -181,7 +182,15 @@ class StoreOutageIT {
       followers.put(id + "@5", follow(id, 5));
     }
 
-    cassandra.stop();
+    // A submission as the store goes away, before the node can know: answered in time, either
+    // accepted (202, then it must finish) or not (503; if it names a build, that build must not
+    // be lost either).
+    CompletableFuture<Void> stopping = CompletableFuture.runAsync(cassandra::stop);
+    HttpResponse<String> early = timed(HttpRequest.newBuilder(URI.create(node.base() + "/api/v1/builds"))
+        .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(submitBody("it-quiet"))));
+    System.out.println("A submission as the store went away: " + early.statusCode() + " " + early.body());
+    assertTrue(early.statusCode() == 202 || early.statusCode() == 503, early.body());
+    stopping.get(60, TimeUnit.SECONDS);
     long stoppedAt = System.nanoTime();
 
     // Every answer within the deadline; store_unavailable once the node knows.
@@ -240,6 +249,16 @@ class StoreOutageIT {
       int from = Integer.parseInt(f.getKey().substring(f.getKey().indexOf('@') + 1));
       String expected = expectedLogs.get(f.getKey().substring(0, f.getKey().indexOf('@')));
       assertEquals(expected.substring(from), new String(r.body(), StandardCharsets.UTF_8), "live follower " + f.getKey());
+    }
+    String earlyId = early.statusCode() == 202 ? TestNode.JSON.readTree(early.body()).get("id").asText()
+        : early.body().matches(".*build ([a-z0-9]+-[0-9a-f]+) was not confirmed.*")
+            ? early.body().replaceAll(".*build ([a-z0-9]+-[0-9a-f]+) was not confirmed.*", "$1") : null;
+    if (earlyId != null) {
+      HttpResponse<String> r = node.get("/api/v1/builds/" + earlyId);
+      if (early.statusCode() == 202 || r.statusCode() != 404) {
+        JsonNode j = awaitOver(earlyId, Duration.ofSeconds(180));
+        assertEquals("ok", j.get("state").asText(), "the submission as the store went away: " + j);
+      }
     }
     // The agents stayed connected: the same sessions (a reconnect would start a new one).
     assertEquals(sessions, sessions(), "the agents' sessions after the outage");
