@@ -50,7 +50,8 @@ import org.slf4j.LoggerFactory;
  * {@code store_unavailable} and a Retry-After header; an entity that does not answer in time (it
  * may be recovering from, or backing off from, the store) gives a 503 {@code timeout}. A submitted
  * build is answered 202 only once its {@code BuildQueued} is persisted, so a 503 to a submission
- * means it was not accepted (or, after a timeout, not confirmed: its id is in the message).
+ * means it was not accepted, or, after an ask timed out, not confirmed: then the message names
+ * the build, which may or may not be queued.
  * {@code GET /api/v1/store} shows what {@link StoreHealth} knows.
  */
 public final class ApiRoutes extends AllDirectives {
@@ -202,14 +203,14 @@ public final class ApiRoutes extends AllDirectives {
   private HttpResponse sourceError(Throwable t) {
     Throwable c = unwrap(t);
     if (c instanceof NotConfirmed nc) {
-      HttpResponse r = unavailable(nc.getCause(), "build " + nc.id);
-      if (r != null) {
-        if (health.down()) {
-          return r;
-        }
-        return ApiErrors.unavailable("timeout", "build " + nc.id + " was not confirmed within " + ask.toSeconds()
-            + " s (the build store may be slow or recovering); it may still be queued: GET /api/v1/builds/" + nc.id
-            + " tells, or submit again");
+      if (unwrap(nc.getCause()) instanceof java.util.concurrent.TimeoutException) {
+        // Not refused, not confirmed: the write may have reached the store though its answer did
+        // not (StoreOutageIT saw such a build run), so say so and name the build.
+        boolean down = health.down();
+        return ApiErrors.unavailable(down ? "store_unavailable" : "timeout", "build " + nc.id + " was not confirmed within "
+            + ask.toSeconds() + " s (" + (down ? "the build store (Cassandra) is unavailable " + health.status().describe()
+                : "the build store may be slow or recovering")
+            + "); it may or may not be queued: GET /api/v1/builds/" + nc.id + " tells (404: not queued) before you try again");
       }
       c = unwrap(nc.getCause());
     }

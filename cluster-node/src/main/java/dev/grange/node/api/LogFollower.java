@@ -140,10 +140,13 @@ final class LogFollower {
         boolean stepOver = latest && step.finished() && pos >= step.outputBytes();
         if (stepOver || (over && !step.state().equals("pending"))) {
           // On to the next step; a pending step after a finished build means the build stopped early.
+          // A reader that asked for a byte beyond what this step wrote (it asked while the step ran)
+          // still wants that byte of the whole log: carry the excess into the next step.
           int nextStep = at.step() + 1;
           boolean end = nextStep >= steps.size() || (over && steps.get(nextStep).state().equals("pending"));
+          long carry = step.finished() ? Math.max(0, at.offset() - step.outputBytes()) : 0;
           return CompletableFuture.completedFuture(
-              Optional.of(Pair.create(new Cursor(nextStep, 0, at.global(), end), ByteString.emptyByteString())));
+              Optional.of(Pair.create(new Cursor(nextStep, carry, at.global(), end), ByteString.emptyByteString())));
         }
         if (over) {
           return done(at);

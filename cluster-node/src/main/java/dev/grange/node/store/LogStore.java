@@ -162,7 +162,7 @@ public final class LogStore {
             }
             result.completeExceptionally(new LogWriteException(
                 "log chunk of build " + buildId + " step " + step + " at offset " + offset + " not stored after "
-                    + tries + " tries within " + writeDeadline.toSeconds() + " s: " + cause.getMessage(), cause));
+                    + tries + " tries within " + (writeDeadline.toMillis() < 1000 ? writeDeadline.toMillis() + " ms" : writeDeadline.toSeconds() + " s") + ": " + cause.getMessage(), cause));
             return;
           }
           Duration wait = Duration.ofNanos(Math.min(backoff.toNanos(), left));

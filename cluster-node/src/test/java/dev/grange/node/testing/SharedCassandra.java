@@ -108,6 +108,14 @@ public final class SharedCassandra {
    * needed. Put it in front of the test's own config: {@code pekkoConfig(ks).withFallback(...)}.
    */
   public static Config pekkoConfig(String keyspace) {
+    return pekkoConfig(keyspace, null);
+  }
+
+  /**
+   * As {@link #pekkoConfig(String)}, on the server at {@code contactPoint} (a test's own, e.g. an
+   * outage test's) instead of the shared one; null: the shared one.
+   */
+  public static Config pekkoConfig(String keyspace, String contactPoint) {
     if (keyspace == null || !KEYSPACE.matcher(keyspace).matches()) {
       throw new IllegalArgumentException(
           "keyspace must be a lower-case CQL identifier of at most 48 characters (use"
@@ -122,7 +130,9 @@ public final class SharedCassandra {
             .minusDays(1)
             .truncatedTo(ChronoUnit.HOURS)
             .format(BUCKET_TIME);
-    String contactPoint = get().contactPoint();
+    if (contactPoint == null) {
+      contactPoint = get().contactPoint();
+    }
     return ConfigFactory.parseString(
         """
         pekko.persistence.journal.plugin = "pekko.persistence.cassandra.journal"

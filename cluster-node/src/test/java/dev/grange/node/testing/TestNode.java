@@ -16,7 +16,7 @@ import java.time.Duration;
 import java.util.function.Predicate;
 
 /**
- * A real node for integration tests: the shared Cassandra, a unique keyspace, a free HTTP port,
+ * A real node for integration tests: the shared Cassandra (or a test's own), a unique keyspace, a free HTTP port,
  * a var dir under target/, and the farm config the test gives. Restartable on the same keyspace,
  * port and var dir, to prove that what was persisted survives.
  */
@@ -32,11 +32,17 @@ public final class TestNode implements AutoCloseable {
   private final int arteryPort;
   private final Path varDir;
   private final String farm;
+  private final String contactPoint;
   private GrangeNode node;
 
   /** A node of its own: its own keyspace, a cluster of one. */
   public TestNode(String name, String farmConfig) throws IOException {
-    this(SharedCassandra.uniqueKeyspace(name), FreePorts.loopback(1)[0], 0, farmConfig);
+    this(SharedCassandra.uniqueKeyspace(name), FreePorts.loopback(1)[0], 0, farmConfig, null);
+  }
+
+  /** A node on the Cassandra at {@code contactPoint} (a test's own server); null: the shared one. */
+  public TestNode(String name, String farmConfig, String contactPoint) throws IOException {
+    this(SharedCassandra.uniqueKeyspace(name), FreePorts.loopback(1)[0], 0, farmConfig, contactPoint);
   }
 
   /**
@@ -45,12 +51,17 @@ public final class TestNode implements AutoCloseable {
    * in {@code farmConfig} name), var dir and a free management port.
    */
   public TestNode(String keyspace, int httpPort, int arteryPort, String farmConfig) throws IOException {
+    this(keyspace, httpPort, arteryPort, farmConfig, null);
+  }
+
+  private TestNode(String keyspace, int httpPort, int arteryPort, String farmConfig, String contactPoint) throws IOException {
     this.keyspace = keyspace;
     this.port = httpPort;
     this.arteryPort = arteryPort;
     this.managementPort = FreePorts.loopback(1)[0];
     this.varDir = Path.of("target", "it-var", keyspace + (arteryPort == 0 ? "" : "-" + httpPort)).toAbsolutePath();
     this.farm = farmConfig;
+    this.contactPoint = contactPoint;
   }
 
   public TestNode start() {
@@ -65,7 +76,7 @@ public final class TestNode implements AutoCloseable {
                 + "pekko.management.http.port = " + managementPort + "\n"
                 + "pekko.cluster.jmx.multi-mbeans-in-same-jvm = on\n"
                 + "pekko.coordinated-shutdown.exit-jvm = off\n"))
-        .withFallback(SharedCassandra.pekkoConfig(keyspace))
+        .withFallback(SharedCassandra.pekkoConfig(keyspace, contactPoint))
         .withFallback(ConfigFactory.load());
     node = GrangeNode.start(c.resolve());
     return this;
