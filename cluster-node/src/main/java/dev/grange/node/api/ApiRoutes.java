@@ -169,7 +169,7 @@ public final class ApiRoutes extends AllDirectives {
           BuildSpec spec = new BuildSpec(id, builder.name(), builder.hostType(), builder.steps(), repo, commit.sha(), rev,
               commit.commitTimeMs(), commit.subject(), rev.equals(commit.sha()) ? "" : rev, priority, user, System.currentTimeMillis());
           return sharding.entityRefFor(BuildRun.ENTITY_KEY, id)
-              .<StatusReply<org.apache.pekko.Done>>ask(rt -> new BuildRun.Start(spec, rt), ask)
+              .<StatusReply<org.apache.pekko.Done>>ask(rt -> new BuildRun.Start(spec, rt, spec.submittedAtMs() + ask.toMillis()), ask)
               .exceptionally(t -> {
                 throw new NotConfirmed(id, t);
               })

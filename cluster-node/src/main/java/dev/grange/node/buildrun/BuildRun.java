@@ -51,9 +51,16 @@ public final class BuildRun
 
   /**
    * Accept a build. Replies once it is persisted as queued; idempotent for the same spec, refused
-   * for another spec under the same id or a spec of another build.
+   * for another spec under the same id or a spec of another build. A new build is refused when the
+   * start arrives after {@code acceptBeforeMs}: its submitter has already been told it was not
+   * confirmed (a start held back by a store outage must not run a build nobody waits for).
    */
-  public record Start(BuildSpec spec, ActorRef<StatusReply<Done>> replyTo) implements Command {}
+  public record Start(BuildSpec spec, ActorRef<StatusReply<Done>> replyTo, long acceptBeforeMs) implements Command {
+    /** A start with no deadline. */
+    public Start(BuildSpec spec, ActorRef<StatusReply<Done>> replyTo) {
+      this(spec, replyTo, Long.MAX_VALUE);
+    }
+  }
 
   /** From the host pool: a buildlet leased to this build. */
   public record BuildletAssigned(Buildlet.Granted buildlet) implements Command {}
@@ -201,6 +208,12 @@ public final class BuildRun
             + s.spec().builder() + ", rev " + s.spec().rev() + "): submit the new one under a new build id"));
       }
       return Effect().reply(c.replyTo(), StatusReply.ack());
+    }
+    if (System.currentTimeMillis() > c.acceptBeforeMs()) {
+      ctx.getLog().warn("Build [{}] not accepted: its start arrived {} ms after its deadline", buildId,
+          System.currentTimeMillis() - c.acceptBeforeMs());
+      idleLater();
+      return Effect().reply(c.replyTo(), StatusReply.error("the start of build " + buildId + " arrived after its deadline; submit again"));
     }
     return Effect()
         .persist(new BuildRunEvents.BuildQueued(c.spec()))

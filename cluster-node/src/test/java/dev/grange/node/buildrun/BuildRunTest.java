@@ -154,6 +154,18 @@ class BuildRunTest {
   }
 
   @Test
+  void aStartThatArrivesAfterItsDeadlineIsRefusedAndQueuesNothing() {
+    // Held back by a store outage: the submitter was told 503 long ago.
+    var late = run.kit.<StatusReply<Done>>runCommand(r -> new BuildRun.Start(run.spec, r, System.currentTimeMillis() - 1));
+
+    assertRefused(late.reply(), run.buildId, "after its deadline");
+    assertTrue(late.hasNoEvents());
+    assertEquals(BuildRunState.Status.NEW, run.state().status());
+    var inTime = run.kit.<StatusReply<Done>>runCommand(r -> new BuildRun.Start(run.spec, r, System.currentTimeMillis() + 60_000));
+    assertTrue(inTime.reply().isSuccess(), () -> inTime.reply().toString());
+  }
+
+  @Test
   void aStartWhoseSpecNamesAnotherBuildIsRefused() {
     BuildSpec elsewhere = BuildRunDriver.spec("someone-else");
 
