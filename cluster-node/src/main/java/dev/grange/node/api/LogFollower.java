@@ -62,15 +62,36 @@ final class LogFollower {
    * @param attempt which attempt's log; 0 for the latest
    */
   Source<ByteString, NotUsed> follow(String buildId, int attempt, long from, Supplier<CompletionStage<BuildRunState>> state) {
-    return Source.unfoldAsync(
-            new Cursor(-1, 0, from, false),
-            cur -> cur.done() ? CompletableFuture.completedFuture(Optional.empty()) : nextOrWait(buildId, attempt, cur, state))
+    return Source.lazySource(() -> {
+          // "The latest" is pinned to one attempt once it exists: after an infrastructure retry the
+          // stream ends with what that attempt stored, and never goes on with another attempt's
+          // bytes at the same offsets. Ask again (attempt 0) for the next one.
+          java.util.concurrent.atomic.AtomicInteger pinned = new java.util.concurrent.atomic.AtomicInteger(attempt);
+          return Source.unfoldAsync(
+              new Cursor(-1, 0, from, false),
+              cur -> cur.done() ? CompletableFuture.completedFuture(Optional.empty()) : nextOrWait(buildId, pinned, cur, state));
+        })
+        .mapMaterializedValue(f -> NotUsed.getInstance())
         .filter(bs -> !bs.isEmpty());
+  }
+
+  /** The attempt a follower reads: the one asked for, or the latest, pinned once it has started. */
+  private static int attemptOf(java.util.concurrent.atomic.AtomicInteger pinned, BuildRunState s) {
+    int a = pinned.get();
+    if (a > 0) {
+      return a;
+    }
+    // Queued again after a lost attempt: the one to wait for is the next.
+    a = s.status() == BuildRunState.Status.QUEUED && s.currentAttempt() > 0 ? s.currentAttempt() + 1 : Math.max(1, s.currentAttempt());
+    if (a <= s.currentAttempt()) {
+      pinned.set(a);
+    }
+    return a;
   }
 
   /** {@link #next}, or (when the store fails) the same cursor again a second later, up to the deadline. */
   private CompletionStage<Optional<Pair<Cursor, ByteString>>> nextOrWait(
-      String buildId, int attempt, Cursor cur, Supplier<CompletionStage<BuildRunState>> state) {
+      String buildId, java.util.concurrent.atomic.AtomicInteger attempt, Cursor cur, Supplier<CompletionStage<BuildRunState>> state) {
     CompletionStage<Optional<Pair<Cursor, ByteString>>> step;
     try {
       step = next(buildId, attempt, cur, state);
@@ -106,9 +127,15 @@ final class LogFollower {
   }
 
   private CompletionStage<Optional<Pair<Cursor, ByteString>>> next(
-      String buildId, int attemptWanted, Cursor cur, Supplier<CompletionStage<BuildRunState>> state) {
+      String buildId, java.util.concurrent.atomic.AtomicInteger pinned, Cursor cur, Supplier<CompletionStage<BuildRunState>> state) {
     return state.get().thenCompose(s -> {
-      int attempt = attemptWanted > 0 ? attemptWanted : Math.max(1, s.currentAttempt());
+      int attempt = attemptOf(pinned, s);
+      if (attempt > s.currentAttempt()) {
+        // Not started yet (queued, or queued again): its steps' states are another attempt's.
+        return s.status() == BuildRunState.Status.DONE ? done(cur)
+            : Patterns.after(pollInterval, system.classicSystem().scheduler(), system.executionContext(),
+                () -> CompletableFuture.completedFuture(Optional.of(Pair.create(cur, ByteString.emptyByteString()))));
+      }
       // A build still queued has no attempt yet: its first attempt is the one to wait for.
       boolean latest = attempt >= s.currentAttempt();
       List<BuildRunState.StepResult> steps = s.steps();
