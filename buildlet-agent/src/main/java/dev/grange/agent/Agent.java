@@ -133,10 +133,10 @@ public final class Agent {
     if (s != null && s.greeted()) {
       s.send(new AgentFrame.Draining(drainReason));
     }
-    log.info("Draining: {} executions may run for up to {} ms", executions.size(), boundMs);
+    log.info("Draining: {} executions may run for up to {} ms", executions.alive(), boundMs);
     try {
       if (!executions.awaitIdle(boundMs)) {
-        log.warn("Draining: killing {} executions still running after {} ms", executions.size(), boundMs);
+        log.warn("Draining: killing {} executions still running after {} ms", executions.alive(), boundMs);
         executions.killAll(Execution.KillReason.HALT);
         executions.awaitIdle(5_000);
       }

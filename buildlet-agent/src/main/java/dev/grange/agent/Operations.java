@@ -21,9 +21,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Answers the node: {@code hello} with {@code ready}, and every operation of PROTOCOL.md
- * section 3, dispatched from the socket's listener thread. Exec, cancel, resume and ack are
- * handled here, at once and in arrival order (so a cancel or resume always finds the exec that
- * came before it); the file operations go to {@link FileOps}; status and halt to a worker.
+ * section 3, dispatched from the socket's listener thread. Exec, cancel, resume, ack and forget
+ * are handled here, at once and in arrival order (so a cancel or resume always finds the exec
+ * that came before it, and a status asked after a forget no longer counts it); the file
+ * operations go to {@link FileOps}; status and halt to a worker.
  */
 final class Operations implements FrameHandler {
   private static final Logger log = LoggerFactory.getLogger(Operations.class);
@@ -69,6 +70,10 @@ final class Operations implements FrameHandler {
   public void onRequest(SessionLink link, NodeFrame frame) {
     if (frame instanceof NodeFrame.Ack ack) {
       executions.ack(ack.execId(), ack.offset());
+      return;
+    }
+    if (frame instanceof NodeFrame.Forget forget) {
+      executions.forget(forget.execId());
       return;
     }
     if (!(frame instanceof NodeFrame.Request req)) {
@@ -144,7 +149,7 @@ final class Operations implements FrameHandler {
   private Execution known(String execId) throws OpException {
     Execution e = executions.get(execId);
     if (e == null) {
-      throw new OpException(ErrorCode.UNKNOWN_EXEC, "this agent has no exec " + execId + " (unknown or already reported)");
+      throw new OpException(ErrorCode.UNKNOWN_EXEC, "this agent has no exec " + execId + " (unknown, forgotten, or dropped after its grace)");
     }
     return e;
   }

@@ -9,6 +9,7 @@ import dev.grange.protocol.wire.AgentFrame;
 import dev.grange.protocol.wire.Frame;
 import dev.grange.protocol.wire.Handshake;
 import dev.grange.protocol.wire.NodeFrame;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -18,7 +19,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Proves how an agent reaches a node (PROTOCOL.md section 1): the handshake headers it sends, its
  * {@code ready} answer to {@code hello}, failing over to the next {@code --node} when one is down,
- * and dialling again, with the same agent id, after the node drops or refuses the socket or stops
+ * refuses or goes silent (its executions kept running for the next node to resume), and
+ * dialling again, with the same agent id, after the node drops or refuses the socket or stops
  * answering the heartbeat (three pings, PROTOCOL.md section 6). Closes
  * are handshakes both ways: a stopping agent closes with 1001 and waits for the node's answer; a
  * node's {@code closing} notice names the code and reason of the close that follows.
@@ -170,6 +172,53 @@ class ConnectTest {
     NodeSocket next = node.awaitSocket();
     assertEquals(s.agentId(), next.agentId());
     next.greet();
+  }
+
+  @Test
+  void aSilentNodeIsLeftForTheNextNodeWhileTheBuildKeepsRunning() throws Exception {
+    try (FakeNode silent = FakeNode.start(TestAgent.HOST_TYPE, TestAgent.KEY)) {
+      node = FakeNode.start(TestAgent.HOST_TYPE, TestAgent.KEY);
+      agent = TestAgent.start(tmp, List.of(silent.url(), node.url()));
+      NodeSocket s = silent.awaitSocket();
+      s.greet(120_000, 200);
+      NodeSocket.ExecCall call = s.shell("build", "echo begin; while [ ! -e release ]; do sleep 0.02; done; echo end");
+      s.reply(call.id(), AgentFrame.Started.class);
+      assertEquals("begin\n", new String(s.awaitData(call.stream()).payload()));
+
+      // The node hangs: no pong, no frame of any kind, but its socket stays open.
+      s.stopAnsweringPings();
+      s.awaitClose();
+      NodeSocket next = node.awaitSocket();
+      assertEquals(s.agentId(), next.agentId());
+      assertEquals(List.of(new AgentFrame.RunningExec("build", "begin\n".length())), next.greet().running());
+      Files.createFile(agent.workdir().resolve("release"));
+      NodeSocket.Output rest = next.resume("build", "begin\n".length());
+      assertEquals("end\n", rest.text(), "the command did not run on through the switch");
+      assertEquals("ok", rest.exit().state());
+    }
+  }
+
+  @Test
+  void whenTheCurrentNodeRefusesTheAgentGoesToTheNextOne() {
+    try (FakeNode first = FakeNode.start(TestAgent.HOST_TYPE, TestAgent.KEY)) {
+      node = FakeNode.start(TestAgent.HOST_TYPE, TestAgent.KEY);
+      agent = TestAgent.start(tmp, List.of(first.url(), node.url()));
+      NodeSocket onFirst = first.awaitSocket();
+      onFirst.greet();
+      assertEquals(101, first.awaitUpgrade().status());
+
+      // The first node drops the socket and refuses from now on; the second one takes the agent.
+      first.refuseNext(Integer.MAX_VALUE, 503);
+      onFirst.close();
+      NodeSocket onSecond = node.awaitSocket();
+      onSecond.greet();
+      // The second drops too: the first refuses, and the agent comes back to the second.
+      onSecond.close();
+      assertEquals(503, first.awaitUpgrade().status());
+      NodeSocket again = node.awaitSocket();
+      assertEquals(agent.agent.agentId(), again.agentId());
+      again.greet();
+    }
   }
 
   private static int pings(List<Object> history) {

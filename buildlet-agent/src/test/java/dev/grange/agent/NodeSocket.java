@@ -233,6 +233,14 @@ final class NodeSocket {
     }
   }
 
+  /** Resumes {@code execId} from offset {@code from} on a new stream; takes its output to the exit. */
+  Output resume(String execId, long from) {
+    long id = nextId();
+    int stream = nextStream();
+    send(new NodeFrame.Resume(id, execId, from, stream));
+    return output(stream, execId, from);
+  }
+
   /**
    * Sends {@code data} on a stream the node sends on (put_tar, write_file) within the credit the
    * agent grants, then its end with the count and SHA-256.

@@ -49,7 +49,7 @@ class ResumeTest {
     assertEquals("ticker", listed.execId());
     assertTrue(listed.outputBytes() >= received.size(), "ready lists less output than the node already had: " + listed);
 
-    NodeSocket.Output rest = resume(second, "ticker", received.size());
+    NodeSocket.Output rest = second.resume("ticker", received.size());
     assertFalse(rest.frames().isEmpty(), "nothing was resumed");
     received.writeBytes(rest.bytes());
     assertEquals(EXPECTED, received.toString(StandardCharsets.UTF_8));
@@ -77,7 +77,7 @@ class ResumeTest {
     AgentFrame.RunningExec listed = single(second.greet().running());
     assertEquals(EXPECTED.length(), listed.outputBytes(), "the whole output waits in the spool");
 
-    NodeSocket.Output rest = resume(second, "ticker", received.size());
+    NodeSocket.Output rest = second.resume("ticker", received.size());
     received.writeBytes(rest.bytes());
     assertEquals(EXPECTED, received.toString(StandardCharsets.UTF_8));
     assertEquals("ok", rest.exit().state());
@@ -119,7 +119,7 @@ class ResumeTest {
       assertEquals(ErrorCode.UNKNOWN_EXEC, later.error(id).code());
     } else {
       assertEquals("orphan", single(running).execId());
-      assertEquals("signal: killed", resume(later, "orphan", 0).exit().state());
+      assertEquals("signal: killed", later.resume("orphan", 0).exit().state());
     }
   }
 
@@ -132,13 +132,6 @@ class ResumeTest {
       got.writeBytes(d.payload());
     }
     return got;
-  }
-
-  private static NodeSocket.Output resume(NodeSocket s, String execId, long from) {
-    long id = s.nextId();
-    int stream = s.nextStream();
-    s.send(new NodeFrame.Resume(id, execId, from, stream));
-    return s.output(stream, execId, from);
   }
 
   private static AgentFrame.RunningExec single(List<AgentFrame.RunningExec> running) {

@@ -41,6 +41,8 @@ public final class Session implements WebSocket.Listener, SessionLink {
   private static final long HELLO_DEADLINE_MS = 30_000;
   private static final long CLOSE_WAIT_MS = 5_000;
   private static final int MISSED_PONGS = 3;
+  /** Heartbeats without any frame from the node after which it counts as gone. */
+  private static final int SILENT_HEARTBEATS = 3;
 
   private final URI node;
   private final FrameHandler handler;
@@ -56,6 +58,7 @@ public final class Session implements WebSocket.Listener, SessionLink {
   private volatile boolean closing;
   private volatile boolean greeted;
   private volatile String sessionId = "";
+  private volatile long lastHeardNanos = System.nanoTime();
   private volatile ScheduledFuture<?> heartbeat;
   private volatile ScheduledFuture<?> helloDeadline;
   private volatile NodeFrame.Closing announcedClose;
@@ -92,6 +95,7 @@ public final class Session implements WebSocket.Listener, SessionLink {
 
   @Override
   public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
+    lastHeardNanos = System.nanoTime();
     try {
       if (!closing) {
         String json = assembler.text(data, last);
@@ -109,6 +113,7 @@ public final class Session implements WebSocket.Listener, SessionLink {
 
   @Override
   public CompletionStage<?> onBinary(WebSocket webSocket, ByteBuffer data, boolean last) {
+    lastHeardNanos = System.nanoTime();
     try {
       if (!closing) {
         ByteBuffer whole = assembler.binary(data, last);
@@ -277,13 +282,23 @@ public final class Session implements WebSocket.Listener, SessionLink {
     if (heartbeat == null) {
       long every = hello.heartbeatMs();
       long writeDeadline = Math.max(30_000, 3 * every);
-      heartbeat = timers.scheduleAtFixedRate(() -> beat(writeDeadline), every, every, TimeUnit.MILLISECONDS);
+      heartbeat = timers.scheduleAtFixedRate(() -> beat(every, writeDeadline), every, every, TimeUnit.MILLISECONDS);
     }
     handler.onHello(this, hello);
   }
 
-  private void beat(long writeDeadlineMs) {
+  /**
+   * Every {@code heartbeatMs}: leaves a node that is gone without closing (PROTOCOL.md section
+   * 6): a write stuck past its deadline, three pings without a pong, or nothing at all heard for
+   * three heartbeats. The connector then dials the next node; executions keep their grace.
+   */
+  private void beat(long everyMs, long writeDeadlineMs) {
     if (ended.get()) {
+      return;
+    }
+    long silentMs = (System.nanoTime() - lastHeardNanos) / 1_000_000;
+    if (silentMs > SILENT_HEARTBEATS * everyMs) {
+      terminate("nothing from the node for " + silentMs + " ms (" + SILENT_HEARTBEATS + " heartbeats)");
       return;
     }
     long pending = writer.inFlightMillis();

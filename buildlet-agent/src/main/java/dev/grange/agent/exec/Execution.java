@@ -9,10 +9,11 @@ import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 
 /**
- * One running (or finished but not yet reported) command: its process, its spooled output and,
- * once decided, its {@code exit}. Lives from a successful {@code exec} until its exit was
- * written to a socket, or until it is dropped (grace expired, halt). Across a reconnect it
- * survives; its output is then re-attached to the new socket by {@code resume}.
+ * One command, running or ended: its process, its spooled output and, once decided, its {@code
+ * exit}. Lives from a successful {@code exec} until the node says {@code forget}, or until it
+ * is dropped (grace expired, exit delivered and never forgotten, halt). Across a reconnect it
+ * survives; its output is then re-attached to the new socket by {@code resume}, which sends an
+ * ended execution's exit again.
  *
  * <p>{@link #lock} is the monitor its {@link OutputPump} waits on; output, credit, the exit and
  * a detach all notify it.
@@ -41,6 +42,7 @@ public final class Execution {
   private final CompletableFuture<AgentFrame.Exit> exited = new CompletableFuture<>();
   private KillReason killReason;
   private AgentFrame.Exit exit;
+  private boolean exitDelivered;
   private OutputPump pump;
 
   Execution(String execId, Process process, OutputSpool spool, long startNanos) {
@@ -77,6 +79,22 @@ public final class Execution {
   public AgentFrame.Exit exit() {
     synchronized (lock) {
       return exit;
+    }
+  }
+
+  /**
+   * True once its exit was written to a socket (at least once): from then on the node, not the
+   * process, holds it up, so a drain does not wait for it and status does not count it.
+   */
+  public boolean exitDelivered() {
+    synchronized (lock) {
+      return exitDelivered;
+    }
+  }
+
+  void markExitDelivered() {
+    synchronized (lock) {
+      exitDelivered = true;
     }
   }
 

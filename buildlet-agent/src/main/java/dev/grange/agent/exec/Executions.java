@@ -8,6 +8,7 @@ import dev.grange.protocol.wire.NodeFrame;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -19,10 +20,14 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The agent's executions by {@code execId}, and their life across sockets (PROTOCOL.md section
- * 5). An execution is here from its start until its exit was written to a socket. When the
- * socket goes, they keep running (output goes to their spools) for the {@code graceMs} of the
- * last {@code hello}; a reconnect within it lists them in {@code ready} and the node resumes
- * each; after it they are killed and dropped.
+ * 5). An execution is here from its start until the node says {@code forget}: its exit may have
+ * been written to a socket that died before the node read it, or read by a node that died
+ * before it persisted it, so a delivered exit is kept, listed in {@code ready} and sent again by
+ * {@code resume}, until the node confirms. When the socket goes, executions keep running (output
+ * goes to their spools) for the {@code graceMs} of the last {@code hello}; a reconnect within it
+ * lists them in {@code ready} and the node resumes each; after it they are killed and dropped.
+ * While connected, an execution whose exit was delivered and that is neither resumed nor
+ * forgotten within {@code graceMs} is dropped, so a node that never forgets cannot fill the disk.
  */
 public final class Executions {
   private static final Logger log = LoggerFactory.getLogger(Executions.class);
@@ -30,9 +35,13 @@ public final class Executions {
   private final ExecRunner runner;
   private final ScheduledExecutorService timers;
   private final Map<String, Execution> byId = new ConcurrentHashMap<>();
+  /** Delivered exits waiting for a forget, while connected: execId -> the drop that bounds the wait. */
+  private final Map<String, Expiry> expiries = new HashMap<>();
   private final Object idle = new Object();
   private ScheduledFuture<?> graceKill;
   private long graceMs;
+  private boolean connected;
+  private long expirySeq;
 
   public Executions(ExecRunner runner, ScheduledExecutorService timers) {
     this.runner = runner;
@@ -49,17 +58,22 @@ public final class Executions {
     return exec;
   }
 
-  /** Sends the execution's output from {@code from} on {@code gate}'s stream, then its exit. */
-  public void attach(Execution exec, SessionLink link, CreditGate gate, long from) throws OpException {
+  /**
+   * Sends the execution's output from {@code from} on {@code gate}'s stream, then its exit (again,
+   * when it was delivered before). No expiry runs while it is attached: it restarts at the
+   * delivery.
+   */
+  public synchronized void attach(Execution exec, SessionLink link, CreditGate gate, long from) throws OpException {
     exec.attach(link, gate, from, this::delivered);
+    cancelExpiry(exec.execId());
   }
 
-  /** The execution, or null when the agent has none by that id (unknown or already reported). */
+  /** The execution, or null when the agent has none by that id (unknown, forgotten or dropped). */
   public Execution get(String execId) {
     return byId.get(execId);
   }
 
-  /** What {@code ready} lists: every execution whose exit the node has not been sent. */
+  /** What {@code ready} lists: every execution the node has not forgotten, with its output size. */
   public List<AgentFrame.RunningExec> running() {
     List<AgentFrame.RunningExec> list = new ArrayList<>();
     for (Execution e : byId.values()) {
@@ -69,12 +83,15 @@ public final class Executions {
     return list;
   }
 
-  /** Processes still running. */
+  /**
+   * Executions that still hold the agent: the process runs, or its exit was not yet delivered.
+   * One that only waits for the node's forget is not counted ({@code status.running}, drain).
+   */
   public int alive() {
-    return (int) byId.values().stream().filter(Execution::isAlive).count();
+    return (int) byId.values().stream().filter(e -> !e.exitDelivered()).count();
   }
 
-  /** Executions not yet reported. */
+  /** Executions kept, delivered or not (what {@code ready} lists). */
   public int size() {
     return byId.size();
   }
@@ -92,22 +109,54 @@ public final class Executions {
     }
   }
 
-  /** A node greeted us: no kill is pending any more; this is the grace for the next loss. */
+  /**
+   * The node persisted the execution's exit and output: drops it and deletes its spool. An
+   * unknown id is ignored (a forget may cross a drop, or repeat); so is a command still running,
+   * whose exit the node cannot have.
+   */
+  public synchronized void forget(String execId) {
+    Execution e = byId.get(execId);
+    if (e == null) {
+      log.debug("Forget of exec [{}], which this agent does not have: ignored", execId);
+      return;
+    }
+    if (e.exit() == null) {
+      log.warn("Node asked to forget exec [{}], which still runs: ignored (cancel it first)", execId);
+      return;
+    }
+    log.debug("Exec [{}] forgotten", execId);
+    drop(e);
+  }
+
+  /**
+   * A node greeted us: no kill is pending any more; this is the grace for the next loss, and the
+   * time this node has to resume or forget each delivered exit.
+   */
   public synchronized void onConnected(long graceMs) {
     this.graceMs = graceMs;
+    connected = true;
     if (graceKill != null) {
       graceKill.cancel(false);
       graceKill = null;
+    }
+    for (Execution e : byId.values()) {
+      if (e.exitDelivered()) {
+        scheduleExpiry(e);
+      }
     }
   }
 
   /** The socket is gone: stop sending; kill everything if no node greets us within the grace. */
   public synchronized void onDisconnected() {
+    connected = false;
     byId.values().forEach(Execution::detach);
+    // While no node is there the grace kill bounds every execution, delivered or not.
+    expiries.values().forEach(x -> x.timer().cancel(false));
+    expiries.clear();
     if (byId.isEmpty() || graceKill != null) {
       return;
     }
-    log.info("{} executions keep running for {} ms without a node", byId.size(), graceMs);
+    log.info("{} executions kept for {} ms without a node", byId.size(), graceMs);
     graceKill = timers.schedule(() -> {
       synchronized (this) {
         graceKill = null;
@@ -136,11 +185,14 @@ public final class Executions {
     }
   }
 
-  /** Waits until every execution was reported (or dropped); false on timeout. */
+  /**
+   * Waits until every execution ended and its exit was delivered (or it was dropped); one that
+   * only waits for a forget does not hold it up. False on timeout.
+   */
   public boolean awaitIdle(long timeoutMs) throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
     synchronized (idle) {
-      while (!byId.isEmpty()) {
+      while (alive() > 0) {
         long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
         if (left <= 0) {
           return false;
@@ -151,15 +203,51 @@ public final class Executions {
     return true;
   }
 
-  private void delivered(Execution e) {
+  private synchronized void delivered(Execution e) {
     log.debug("Exec [{}]: exit delivered", e.execId());
+    e.markExitDelivered();
+    if (connected && byId.get(e.execId()) == e) {
+      scheduleExpiry(e);
+    }
+    wakeIdle();
+  }
+
+  /** A pending drop; {@code n} tells a cancelled one that already fired from the current one. */
+  private record Expiry(long n, ScheduledFuture<?> timer) {}
+
+  private void scheduleExpiry(Execution e) {
+    cancelExpiry(e.execId());
+    long n = ++expirySeq;
+    long after = graceMs;
+    expiries.put(e.execId(), new Expiry(n, timers.schedule(() -> expire(e, n, after), after, TimeUnit.MILLISECONDS)));
+  }
+
+  private void cancelExpiry(String execId) {
+    Expiry x = expiries.remove(execId);
+    if (x != null) {
+      x.timer().cancel(false);
+    }
+  }
+
+  private synchronized void expire(Execution e, long n, long afterMs) {
+    Expiry x = expiries.get(e.execId());
+    if (x == null || x.n() != n || byId.get(e.execId()) != e) {
+      return;
+    }
+    log.warn("Exec [{}]: exit delivered {} ms ago and neither resumed nor forgotten; dropping it", e.execId(), afterMs);
     drop(e);
   }
 
-  private void drop(Execution e) {
+  private synchronized void drop(Execution e) {
     if (byId.remove(e.execId(), e)) {
+      cancelExpiry(e.execId());
+      e.detach();
       e.spool().close();
     }
+    wakeIdle();
+  }
+
+  private void wakeIdle() {
     synchronized (idle) {
       idle.notifyAll();
     }
