@@ -99,6 +99,12 @@ final class ExecStreams {
     abandoned.add(l.out.execId);
   }
 
+  /** Gives up an execution no build claimed: its output on {@code stream} and its exit are dropped. */
+  void abandonUnattached(String execId, int stream) {
+    ignoredStreams.add(stream);
+    abandoned.add(execId);
+  }
+
   void forgetAbandoned(String execId) {
     abandoned.remove(execId);
   }

@@ -149,16 +149,23 @@ final class SessionExecs {
   }
 
   /** No build resumed what the agent still runs from before: kill it and let it go. */
+  /**
+   * No build resumed what the agent brought back: attach each to a stream whose output is dropped,
+   * kill it, and forget it once its exit comes (the agent keeps a command's exit until forget,
+   * and ignores a forget while the command runs).
+   */
   void onClaimTimeout() {
     if (!io.usable()) {
       return;
     }
-    for (String execId : streams.takeUnclaimed().keySet()) {
+    for (java.util.Map.Entry<String, Long> e : streams.takeUnclaimed().entrySet()) {
+      String execId = e.getKey();
       io.log().warn("Buildlet [{}]: no build resumed exec [{}] within {}; killing it", io.agentId(), execId, deps.resumeClaimTimeout());
+      int stream = io.nextStream();
+      streams.abandonUnattached(execId, stream);
+      io.send(new NodeFrame.Resume(io.requests().add(System.nanoTime(), false, a -> {}, c -> {}), execId, e.getValue(), stream));
       io.send(new NodeFrame.Cancel(io.requests().add(System.nanoTime(), false, a -> {}, c -> {}), execId));
-      io.send(new NodeFrame.Forget(execId));
     }
-    return;
   }
 
   void onData(DataFrame d) {
