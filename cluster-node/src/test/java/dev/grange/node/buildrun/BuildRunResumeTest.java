@@ -54,6 +54,15 @@ class BuildRunResumeTest {
     l.replyTo().tell(StatusReply.success(BuildRunDriver.granted("a1", session)));
   }
 
+  /** Polls the entity's state until it holds (the runner's reports are persisted asynchronously). */
+  private void awaitState(java.util.function.Predicate<BuildRunState> holds) {
+    long end = System.nanoTime() + EntityTests.DEADLINE.toNanos();
+    while (!holds.test(run.state())) {
+      assertTrue(System.nanoTime() < end, () -> "state never reached: " + run.state());
+      java.util.concurrent.locks.LockSupport.parkNanos(10_000_000L);
+    }
+  }
+
   private void buildletNotConnected() {
     Buildlet.Lease l = run.peers.expect(run.peers.buildletProbe("a1"), Buildlet.Lease.class);
     l.replyTo().tell(StatusReply.error("buildlet a1 is not connected"));
@@ -116,7 +125,8 @@ class BuildRunResumeTest {
     run.start();
     TestProbe<BuildletSession.Command> session = run.assign("a1");
     exit(run.shipSource(session), ExitStates.OK, 0);
-    run.exec(session); // step 1 sent; the node stops before StepStarted is known to matter
+    run.exec(session); // step 1 sent
+    awaitState(s -> s.steps().get(1).state().equals("running")); // its start is persisted
 
     run.kit.restart();
 

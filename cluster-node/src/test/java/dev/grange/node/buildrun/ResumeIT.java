@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.grange.node.store.LogStore;
-import dev.grange.node.testing.CuttableProxy;
+import dev.grange.node.chaos.CuttableProxy;
 import dev.grange.node.testing.TestNode;
 import dev.grange.protocol.wire.Handshake;
 import java.net.http.HttpResponse;

@@ -1,4 +1,4 @@
-package dev.grange.node.testing;
+package dev.grange.node.chaos;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -12,9 +12,10 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A TCP proxy on loopback between an agent and a node, so a test can cut the agent's socket for
- * real: {@link #cut()} closes every live connection and refuses new ones until {@link #heal()}.
- * Plain threads and blocking sockets: it carries a handful of connections.
+ * Fault injection for tests and the fault suite (bench/faults): a TCP proxy on loopback between an
+ * agent and a node, so the agent's socket can be cut for real: {@link #cut()} closes every live
+ * connection and refuses new ones until {@link #heal()}. Plain threads and blocking sockets: it
+ * carries a handful of connections. Not used by a running farm.
  */
 public final class CuttableProxy implements AutoCloseable {
   private final ServerSocket server;
