@@ -81,7 +81,7 @@ public final class Agent {
         .executor(workers)
         .build();
     ExecRunner runner = new ExecRunner(workDir, spoolDir, ExecRunner.defaultBaseEnv(workDir.root()), timers);
-    this.executions = new Executions(runner, timers);
+    this.executions = new Executions(runner, timers, options.keepExitMs());
     TarExtractor extractor = new TarExtractor(workDir, options.maxArchiveBytes(), options.maxArchiveEntries());
     FileOps files = new FileOps(workDir, extractor, http, key, workers, options.maxArchiveBytes());
     Operations ops = new Operations(this, workDir, executions, files, workers);

@@ -17,6 +17,8 @@ import java.util.Locale;
  * @param workdir null for a fresh temporary directory
  * @param spoolDir null for a sibling of the workdir
  * @param graceMs how long a SIGTERM lets running commands finish before they are killed
+ * @param keepExitMs how long an exit the node was sent is kept for it, connected, without a forget
+ *     (longer than a node's failover, so a build recovered elsewhere still hears it)
  */
 public record AgentOptions(
     List<URI> nodes,
@@ -27,11 +29,13 @@ public record AgentOptions(
     Path workdir,
     Path spoolDir,
     long graceMs,
+    long keepExitMs,
     long maxArchiveBytes,
     long maxArchiveEntries,
     boolean haltMachine) {
 
   public static final long DEFAULT_GRACE_MS = 60_000;
+  public static final long DEFAULT_KEEP_EXIT_MS = 600_000;
   public static final long DEFAULT_MAX_ARCHIVE_BYTES = 8L << 30;
   public static final long DEFAULT_MAX_ARCHIVE_ENTRIES = 1_000_000;
 
@@ -70,6 +74,7 @@ public record AgentOptions(
     Path workdir = null;
     Path spoolDir = null;
     long graceMs = DEFAULT_GRACE_MS;
+    long keepExitMs = DEFAULT_KEEP_EXIT_MS;
     long maxBytes = DEFAULT_MAX_ARCHIVE_BYTES;
     long maxEntries = DEFAULT_MAX_ARCHIVE_ENTRIES;
     boolean halt = false;
@@ -90,7 +95,7 @@ public record AgentOptions(
         continue;
       }
       if (!List.of("--node", "--host-type", "--key-file", "--instance", "--hostname", "--workdir",
-              "--spool-dir", "--grace-ms", "--max-archive-bytes", "--max-archive-entries").contains(flag)) {
+              "--spool-dir", "--grace-ms", "--keep-exit-ms", "--max-archive-bytes", "--max-archive-entries").contains(flag)) {
         throw new UsageException("unknown argument \"" + arg + "\"");
       }
       if (value == null) {
@@ -111,6 +116,7 @@ public record AgentOptions(
         case "--workdir" -> workdir = Path.of(value);
         case "--spool-dir" -> spoolDir = Path.of(value);
         case "--grace-ms" -> graceMs = number(flag, value, 0);
+        case "--keep-exit-ms" -> keepExitMs = number(flag, value, 1);
         case "--max-archive-bytes" -> maxBytes = number(flag, value, 1);
         case "--max-archive-entries" -> maxEntries = number(flag, value, 1);
         default -> throw new IllegalStateException(flag);
@@ -126,7 +132,7 @@ public record AgentOptions(
       throw new UsageException("--key-file is required");
     }
     return new AgentOptions(List.copyOf(nodes), hostType, keyFile, instance, hostname, workdir, spoolDir,
-        graceMs, maxBytes, maxEntries, halt);
+        graceMs, keepExitMs, maxBytes, maxEntries, halt);
   }
 
   /**

@@ -23,14 +23,15 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * a socket may die after the agent wrote the exit and before the node persisted it, so after a
  * reconnect {@code ready} still lists the execution with its whole output and a {@code resume}
  * sends the rest and the same exit again; {@code forget} then drops it and deletes its spool.
- * Bounds: a delivered exit that is never forgotten is dropped after {@code graceMs} while
+ * Bounds: a delivered exit that is never forgotten is dropped after {@code --keep-exit-ms} while
  * connected, and a drain or {@code status} does not count it.
  */
 class ForgetTest {
   private static final String SCRIPT = "i=0; while [ $i -lt 20 ]; do echo \"line $i\"; i=$((i+1)); done";
   private static final String EXPECTED = expected();
 
-  @RegisterExtension final AgentFixture f = new AgentFixture();
+  /** Exits are kept 3 s without a forget here (10 minutes by default), so the drop is seen. */
+  @RegisterExtension final AgentFixture f = new AgentFixture("--keep-exit-ms", "3000");
 
   @Test
   void aDeliveredExitIsListedAfterAReconnectResentOnResumeAndDroppedOnForget() throws IOException {
@@ -90,12 +91,12 @@ class ForgetTest {
   }
 
   @Test
-  void aDeliveredExitNeverForgottenIsDroppedAfterTheGraceWhileConnected() throws IOException {
-    // A node with a short grace: this socket's hello is the one that counts.
+  void aDeliveredExitNeverForgottenIsDroppedAfterKeepExitWhileConnected() throws IOException {
+    // The node's grace (this socket's hello) is long: the agent's own keep-exit bound drops it.
     f.socket().close();
     NodeSocket s = f.node().awaitSocket();
     f.use(s);
-    s.greet(2_000);
+    s.greet(600_000);
     NodeSocket.Output out = s.run("build", "echo one");
     // Kept at first: a resume sends it again (and the wait starts over at that delivery).
     assertEquals(out.exit(), s.resume("build", 0).exit());

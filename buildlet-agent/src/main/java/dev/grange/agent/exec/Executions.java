@@ -27,7 +27,9 @@ import org.slf4j.LoggerFactory;
  * goes to their spools) for the {@code graceMs} of the last {@code hello}; a reconnect within it
  * lists them in {@code ready} and the node resumes each; after it they are killed and dropped.
  * While connected, an execution whose exit was delivered and that is neither resumed nor
- * forgotten within {@code graceMs} is dropped, so a node that never forgets cannot fill the disk.
+ * forgotten within {@code keepExitMs} (10 minutes by default: longer than a node's failover, so a
+ * build recovered on another node still hears the exit) is dropped, so a node that never forgets
+ * cannot fill the disk.
  */
 public final class Executions {
   private static final Logger log = LoggerFactory.getLogger(Executions.class);
@@ -40,12 +42,14 @@ public final class Executions {
   private final Object idle = new Object();
   private ScheduledFuture<?> graceKill;
   private long graceMs;
+  private final long keepExitMs;
   private boolean connected;
   private long expirySeq;
 
-  public Executions(ExecRunner runner, ScheduledExecutorService timers) {
+  public Executions(ExecRunner runner, ScheduledExecutorService timers, long keepExitMs) {
     this.runner = runner;
     this.timers = timers;
+    this.keepExitMs = keepExitMs;
   }
 
   /** Starts a command; its output waits in the spool until {@link #attach}. */
@@ -218,7 +222,7 @@ public final class Executions {
   private void scheduleExpiry(Execution e) {
     cancelExpiry(e.execId());
     long n = ++expirySeq;
-    long after = graceMs;
+    long after = keepExitMs;
     expiries.put(e.execId(), new Expiry(n, timers.schedule(() -> expire(e, n, after), after, TimeUnit.MILLISECONDS)));
   }
 
