@@ -61,6 +61,15 @@ public final class Buildlet
   public record Attach(BuildletInfo info, ActorRef<BuildletSession.Command> session, ActorRef<StatusReply<Done>> replyTo)
       implements Command {}
 
+  /**
+   * A session says it is still open (every few heartbeats). It starts the entity again wherever
+   * sharding put it after its node went, and attaches a session the entity lost track of.
+   */
+  public record SessionAlive(BuildletInfo info, ActorRef<BuildletSession.Command> session) implements Command {}
+
+  /** A build answers a lease check: it no longer needs this buildlet. */
+  public record LeaseNotNeeded(String buildId) implements Command {}
+
   /** A session ended (ignored unless it is the current one). */
   public record Detach(ActorRef<BuildletSession.Command> session, String cause) implements Command {}
 
@@ -128,6 +137,10 @@ public final class Buildlet
 
     public void draining(String agentId, ActorRef<BuildletSession.Command> session, String reason) {
       sharding.entityRefFor(ENTITY_KEY, agentId).tell(new MarkDraining(session, reason));
+    }
+
+    public void alive(BuildletInfo info, ActorRef<BuildletSession.Command> session) {
+      sharding.entityRefFor(ENTITY_KEY, info.agentId()).tell(new SessionAlive(info, session));
     }
   }
 
@@ -232,6 +245,8 @@ public final class Buildlet
         .onCommand(Wiped.class, this::onWiped)
         .onCommand(Get.class, (s, c) -> Effect().reply(c.replyTo(), s))
         .onCommand(Announce.class, this::onAnnounce)
+        .onCommand(SessionAlive.class, this::onSessionAlive)
+        .onCommand(LeaseNotNeeded.class, (st, c) -> onRelease(st, new Release(c.buildId())))
         .onCommand(RecordInfraFailure.class, this::onInfraFailure)
         .onCommand(Unquarantine.class, this::onUnquarantine)
         .onCommand(HealthTick.class, this::onHealthTick)
@@ -290,6 +305,7 @@ public final class Buildlet
     }
     return Effect()
         .persist(new BuildletEvents.Leased(c.buildId()))
+        .thenRun(ns -> leasedSinceNanos = System.nanoTime())
         .thenReply(c.replyTo(), ns -> StatusReply.success(granted(ns)));
   }
 
@@ -366,7 +382,28 @@ public final class Buildlet
 
   private ReplyEffect<BuildletEvents.Event, BuildletState> onAnnounce(BuildletState s, Announce c) {
     announce(s);
+    if (s.leasedTo() != null && System.nanoTime() - leasedSinceNanos > LEASE_CHECK_AFTER.toNanos()) {
+      // A release sent while this entity's node was going is lost: ask the build, which answers
+      // LeaseNotNeeded if it is over or runs elsewhere.
+      peers.buildRun(s.leasedTo()).tell(new dev.grange.node.buildrun.BuildRun.CheckLease(agentId, ctx.getSelf()));
+    }
     return Effect().noReply();
+  }
+
+  /** A lease younger than this is not checked: its build may not have persisted its attempt yet. */
+  private static final Duration LEASE_CHECK_AFTER = Duration.ofSeconds(30);
+  /** When the current lease was granted (or the entity recovered with it); not persisted. */
+  private long leasedSinceNanos = System.nanoTime();
+
+  private ReplyEffect<BuildletEvents.Event, BuildletState> onSessionAlive(BuildletState s, SessionAlive c) {
+    if (s.attached() && s.session().equals(c.session())) {
+      return Effect().noReply();
+    }
+    if (s.attached() && !SessionNodes.gone(ctx.getSystem(), s.session())) {
+      return Effect().noReply(); // another live session is the current one; its own watch decides
+    }
+    ctx.getLog().info("Buildlet [{}]: session [{}] is alive but was not attached; attaching it", agentId, c.session().path().name());
+    return onAttach(s, new Attach(c.info(), c.session(), ctx.getSystem().ignoreRef()));
   }
 
   /** Tells the pool the buildlet is connected, with its health; a draining buildlet left its pool (BuildletDown) and stays out. */

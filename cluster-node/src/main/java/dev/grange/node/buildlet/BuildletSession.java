@@ -149,6 +149,11 @@ public final class BuildletSession extends AbstractBehavior<BuildletSession.Comm
     INSTANCE
   }
 
+  /** Tells the buildlet entity the session is open, so an entity that moved off a dead node starts again. */
+  private enum StillAlive implements Command {
+    INSTANCE
+  }
+
   /** How long one attach may take; a shard moving off a dead node swallows the first tries. */
   private static final Duration ATTACH_TRY = Duration.ofSeconds(4);
 
@@ -271,6 +276,12 @@ public final class BuildletSession extends AbstractBehavior<BuildletSession.Comm
         .onMessageEquals(Tick.INSTANCE, this::onTick)
         .onMessageEquals(ReadyTimeout.INSTANCE, this::onReadyTimeout)
         .onMessage(AttachResult.class, this::onAttachResult)
+        .onMessageEquals(StillAlive.INSTANCE, () -> {
+          if (!closed) {
+            deps.buildlets().alive(info, getContext().getSelf());
+          }
+          return this;
+        })
         .onMessageEquals(AttachAgain.INSTANCE, () -> {
           if (!closed) {
             attach();
@@ -397,6 +408,7 @@ public final class BuildletSession extends AbstractBehavior<BuildletSession.Comm
     getContext()
         .getLog()
         .info("Buildlet [{}] of [{}] ({}) attached", who.agentId(), who.hostType(), who.hostname());
+    timers.startTimerWithFixedDelay(StillAlive.INSTANCE, deps.heartbeat().multipliedBy(5));
     return this;
   }
 

@@ -65,6 +65,9 @@ public final class BuildRun
   /** From the host pool: a buildlet leased to this build. */
   public record BuildletAssigned(Buildlet.Granted buildlet) implements Command {}
 
+  /** From a buildlet leased to this build: is it still needed? Answered only when it is not. */
+  public record CheckLease(String agentId, ActorRef<Buildlet.Command> buildlet) implements Command {}
+
   /** Cancel; refused when the build is already over. */
   public record Cancel(ActorRef<StatusReply<Done>> replyTo) implements Command {}
 
@@ -194,6 +197,7 @@ public final class BuildRun
         .onCommand(RunnerStopped.class, this::onRunnerStopped)
         .onCommand(Cancel.class, this::onCancel)
         .onCommand(Get.class, this::onGet)
+        .onCommand(CheckLease.class, this::onCheckLease)
         .onCommand(Idle.class, this::onIdle)
         .build();
   }
@@ -399,6 +403,18 @@ public final class BuildRun
       idleLater();
     }
     return Effect().reply(c.replyTo(), StatusReply.success(s));
+  }
+
+  private ReplyEffect<BuildRunEvents.Event, BuildRunState> onCheckLease(BuildRunState s, CheckLease c) {
+    boolean needed = s.status() == Status.RUNNING && s.lastAttempt() != null && s.lastAttempt().agentId().equals(c.agentId());
+    if (!needed) {
+      ctx.getLog().info("Build [{}] no longer needs buildlet [{}] ({}): releasing it", buildId, c.agentId(), s.status());
+      c.buildlet().tell(new Buildlet.LeaseNotNeeded(buildId));
+    }
+    if (s.status() == Status.DONE || s.status() == Status.NEW) {
+      idleLater();
+    }
+    return Effect().noReply();
   }
 
   private ReplyEffect<BuildRunEvents.Event, BuildRunState> onIdle(BuildRunState s, Idle c) {
