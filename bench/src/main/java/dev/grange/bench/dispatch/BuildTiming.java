@@ -9,7 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
  * are the node's own timestamps from {@code GET /api/v1/builds/{id}} (submitted, attempt started
  * on a buildlet, step started, finished). All are one machine's CLOCK_REALTIME.
  */
-record BuildTiming(
+public record BuildTiming(
     String id,
     String state,
     long acceptedNs,

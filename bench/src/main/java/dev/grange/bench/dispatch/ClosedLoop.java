@@ -23,27 +23,27 @@ import java.util.concurrent.atomic.AtomicReference;
  * from {@link #SUBMITTERS} client threads (a submission waits for its 202). Bounded in count and
  * time: {@link #DEADLINE_PER_BUILD} per build, and the first error stops the loop.
  */
-final class ClosedLoop {
+public final class ClosedLoop {
   static final int SUBMITTERS = 8;
   static final Duration PACE = Duration.ofMillis(10);
   static final Duration DEADLINE_PER_BUILD = Duration.ofSeconds(10);
 
   /** What one run of the loop did. {@code wallNs}: first submit to the last completion seen. */
-  record Result(List<FarmApi.Accepted> accepted, long wallNs, long poolReads) {}
+  public record Result(List<FarmApi.Accepted> accepted, long wallNs, long poolReads) {}
 
   /** Builds completed per second: count / (first 202 -> last finish, by the node's clock). */
-  static double buildsPerSecond(List<BuildTiming> builds) {
+  public static double buildsPerSecond(List<BuildTiming> builds) {
     double first = builds.stream().mapToDouble(BuildTiming::acceptedMs).min().orElseThrow();
     double last = builds.stream().mapToLong(BuildTiming::finishedAtMs).max().orElseThrow();
     return builds.size() / ((last - first) / 1000.0);
   }
 
-  static long failures(List<BuildTiming> builds) {
+  public static long failures(List<BuildTiming> builds) {
     return builds.stream().filter(b -> !b.ok()).count();
   }
 
   /** Each build's timestamps, read from the node after its loop (so they cost the loop nothing). */
-  static List<BuildTiming> timings(FarmApi api, List<FarmApi.Accepted> accepted) throws Exception {
+  public static List<BuildTiming> timings(FarmApi api, List<FarmApi.Accepted> accepted) throws Exception {
     List<BuildTiming> builds = new ArrayList<>();
     for (FarmApi.Accepted a : accepted) {
       builds.add(BuildTiming.of(api.build(a.id()), a.acceptedEpochNanos()));
@@ -54,7 +54,12 @@ final class ClosedLoop {
   private ClosedLoop() {}
 
   static Result run(FarmApi api, String builder, int count, int inFlight) throws Exception {
-    long base = completed(api);
+    return run(api, NodeConf.HOST_TYPE, builder, count, inFlight);
+  }
+
+  /** The loop for a builder of {@code hostType}, whose pool counts the completions. */
+  public static Result run(FarmApi api, String hostType, String builder, int count, int inFlight) throws Exception {
+    long base = completed(api, hostType);
     Semaphore room = new Semaphore(inFlight);
     AtomicInteger tickets = new AtomicInteger(count);
     AtomicReference<Exception> failure = new AtomicReference<>();
@@ -87,7 +92,7 @@ final class ClosedLoop {
         if (failure.get() != null) {
           throw failure.get();
         }
-        long done = completed(api) - base;
+        long done = completed(api, hostType) - base;
         reads[0]++;
         if (done > seen[0]) {
           room.release((int) (done - seen[0]));
@@ -105,12 +110,12 @@ final class ClosedLoop {
   }
 
   /** Builds the benchmark pool has served and whose buildlet is free again. */
-  private static long completed(FarmApi api) throws IOException, InterruptedException {
+  private static long completed(FarmApi api, String hostType) throws IOException, InterruptedException {
     for (JsonNode p : api.pools()) {
-      if (p.get("hostType").asText().equals(NodeConf.HOST_TYPE)) {
+      if (p.get("hostType").asText().equals(hostType)) {
         return p.get("served").asLong() - p.get("busy").asLong();
       }
     }
-    throw new IOException("no pool " + NodeConf.HOST_TYPE + " in GET /api/v1/pools");
+    throw new IOException("no pool " + hostType + " in GET /api/v1/pools");
   }
 }

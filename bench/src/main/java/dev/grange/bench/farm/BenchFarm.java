@@ -72,11 +72,11 @@ public final class BenchFarm implements AutoCloseable {
       long warmFirehoseBytes, PrintStream out) throws Exception {
     Files.createDirectories(runDir);
     String sha = BenchRepo.create(runDir.resolve("repo"));
-    int[] ports = FreePorts.loopback(3);
+    int[] ports = FreePorts.loopback(4);
     byte[] key = new byte[32];
     new SecureRandom().nextBytes(key);
     NodeConf conf = new NodeConf(ports[0], runDir.resolve("var"), HexFormat.of().formatHex(key), ports[1], agents,
-        firehoseBytes, warmFirehoseBytes);
+        firehoseBytes, warmFirehoseBytes, ports[3]);
     Path confFile = runDir.resolve("node.conf");
     Files.writeString(confFile, conf.render(), StandardCharsets.UTF_8);
 

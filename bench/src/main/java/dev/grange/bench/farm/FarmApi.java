@@ -23,13 +23,22 @@ public final class FarmApi {
   public record Accepted(String id, long acceptedEpochNanos) {}
 
   private final String base;
+  /** The nodes submissions go to, in turn (one for a single node). */
+  private final java.util.List<String> submitBases;
+  private final java.util.concurrent.atomic.AtomicInteger nextSubmit = new java.util.concurrent.atomic.AtomicInteger();
   private final String repo;
   private final String sha;
   private final HttpClient http =
       HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
 
   public FarmApi(int port, String repo, String sha) {
-    this.base = "http://127.0.0.1:" + port + "/api/v1";
+    this(java.util.List.of(port), repo, sha);
+  }
+
+  /** A client of several nodes of one cluster: builds are submitted to each in turn, read from the first. */
+  public FarmApi(java.util.List<Integer> ports, String repo, String sha) {
+    this.submitBases = ports.stream().map(p -> "http://127.0.0.1:" + p + "/api/v1").toList();
+    this.base = submitBases.get(0);
     this.repo = repo;
     this.sha = sha;
   }
@@ -44,7 +53,7 @@ public final class FarmApi {
   public Accepted submit(String builder) throws IOException, InterruptedException {
     String body = JSON.createObjectNode().put("builder", builder).put("repo", repo).put("rev", sha).toString();
     HttpResponse<String> r = http.send(
-        HttpRequest.newBuilder(URI.create(base + "/builds")).timeout(TIMEOUT)
+        HttpRequest.newBuilder(URI.create(submitBases.get(Math.floorMod(nextSubmit.getAndIncrement(), submitBases.size())) + "/builds")).timeout(TIMEOUT)
             .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
         HttpResponse.BodyHandlers.ofString());
     long at = epochNanos();

@@ -22,7 +22,8 @@ public record NodeConf(
     int cqlPort,
     int agents,
     long firehoseBytes,
-    long warmFirehoseBytes) {
+    long warmFirehoseBytes,
+    int managementPort) {
 
   public static final String HOST_TYPE = "bench";
   public static final String KEYSPACE = "grange_bench";
@@ -52,8 +53,9 @@ public record NodeConf(
           snapshot.tables-autocreate = true
         }
         datastax-java-driver.basic.request.timeout = 10s
-        # Another node may hold the default 2552 on this machine.
+        # Another node may hold the default 2552 (and management's 8558) on this machine.
         pekko.remote.artery.canonical.port = 0
+        pekko.management.http.port = %13$d
         grange.hosts {
           %6$s { pool = local, local { min = %7$d, max = %7$d }, expected = %7$d }
         }
@@ -74,7 +76,7 @@ public record NodeConf(
         """
         .formatted(
             httpPort, hocon(varDir.toString()), masterKey, KEYSPACE, cqlPort, HOST_TYPE, agents, TRIVIAL, FIREHOSE,
-            firehoseCommand(firehoseBytes), FIREHOSE_WARM, firehoseCommand(warmFirehoseBytes));
+            firehoseCommand(firehoseBytes), FIREHOSE_WARM, firehoseCommand(warmFirehoseBytes), managementPort);
   }
 
   /**

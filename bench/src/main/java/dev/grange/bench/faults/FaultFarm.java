@@ -28,6 +28,8 @@ import java.util.concurrent.TimeUnit;
 final class FaultFarm implements AutoCloseable {
   static final String HOST_TYPE = "faults";
   static final String BUILDER = "faults-drip";
+  /** The foundation benchmark's trivial build: one step that prints the clock. */
+  static final String TRIVIAL = "faults-trivial";
   static final String KEYSPACE = "grange_faults";
   static final int NODES = 3;
   static final Duration GRACE = Duration.ofSeconds(8);
@@ -180,10 +182,14 @@ final class FaultFarm implements AutoCloseable {
             host-type = %s
             steps = [ { name = drip, cmd = "/bin/sh", args = ["-c", "./drip.sh"], sys = true, timeout = 5m } ]
           }
+          %s {
+            host-type = %s
+            steps = [ { name = stamp, cmd = "date", args = ["+%%s%%N"], sys = true, timeout = 1m } ]
+          }
         }
         """.formatted(n.httpPort, runDir.resolve("node-" + n.index), masterKey, HEARTBEAT.toSeconds(), GRACE.toSeconds(),
         n.index == 1 ? "on" : "off", KEYSPACE, cassandra.cqlPort(), n.arteryPort, String.join(", ", seeds), n.managementPort,
-        HOST_TYPE, 6, BUILDER, HOST_TYPE);
+        HOST_TYPE, 6, BUILDER, HOST_TYPE, TRIVIAL, HOST_TYPE);
   }
 
   void startNode(Node n) throws IOException {

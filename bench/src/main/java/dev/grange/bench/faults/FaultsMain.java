@@ -20,11 +20,13 @@ public final class FaultsMain {
 
   static final String USAGE = """
       usage: bench/faults [--quick] [--builds N] [--node-kill-builds N] [--outage-seconds S] [--keep-data]
+             bench/faults --throughput N
         --quick               CI sizes: 18 builds a scenario, 30 for the node kill, 30 s outage
         --builds N            builds per scenario (default 36)
         --node-kill-builds N  builds of the node-kill scenario (default 100)
         --outage-seconds S    how long Cassandra is stopped (default 30)
         --keep-data           keep the run directory (logs of every process) after the run
+        --throughput N        no faults: N trivial builds (8 in flight) on the 3 nodes, then on 1 node
       """;
 
   public static void main(String[] args) throws Exception {
@@ -52,11 +54,19 @@ public final class FaultsMain {
     long t0 = System.nanoTime();
     try (FaultFarm farm = FaultFarm.start(launch, runDir, 6, out)) {
       Runtime.getRuntime().addShutdownHook(new Thread(farm::close, "faults-stop"));
+      if (o.throughput > 0) {
+        Throughput.Figures f = Throughput.run(farm, o.throughput, 8, out);
+        String t = "| nodes | builds/s (%d trivial builds, %d in flight, 6 reverse agents) | not ok |%n|---|---|---|%n| 3 | %.1f | %d |%n| 1 | %.1f | %d |%n"
+            .formatted(f.builds(), f.inFlight(), f.threeNodes(), f.threeFailures(), f.oneNode(), f.oneFailures());
+        out.print(t);
+        Files.writeString(o.root.resolve("bench/target/throughput.md"), t, StandardCharsets.UTF_8);
+        return f.threeFailures() == 0 && f.oneFailures() == 0;
+      }
       rows = new FaultSuite(farm, new FaultSuite.Sizes(o.builds, o.nodeKillBuilds, Duration.ofSeconds(o.outageSeconds)), out).runAll();
     }
     String table = FaultSuite.table(rows);
     String head = "Fault suite, %s, %.0f s (3 nodes, 6 agents, grace %d s, heartbeat %d s)%n%n".formatted(
-        LocalDateTime.now().format(DateTimeFormatter.ISO_LOCAL_DATE_TIME), (System.nanoTime() - t0) / 1e9,
+        LocalDateTime.now().withNano(0).format(DateTimeFormatter.ISO_LOCAL_DATE_TIME), (System.nanoTime() - t0) / 1e9,
         FaultFarm.GRACE.toSeconds(), FaultFarm.HEARTBEAT.toSeconds());
     out.println();
     out.print(head);
@@ -113,6 +123,7 @@ public final class FaultsMain {
     int builds = 36;
     int nodeKillBuilds = 100;
     int outageSeconds = 30;
+    int throughput;
     boolean keepData;
     boolean help;
 
@@ -130,6 +141,7 @@ public final class FaultsMain {
           case "--builds" -> o.builds = positive(a, value(args, ++i, a));
           case "--node-kill-builds" -> o.nodeKillBuilds = positive(a, value(args, ++i, a));
           case "--outage-seconds" -> o.outageSeconds = positive(a, value(args, ++i, a));
+          case "--throughput" -> o.throughput = positive(a, value(args, ++i, a));
           case "--root" -> o.root = Path.of(value(args, ++i, a)).toAbsolutePath();
           case "--java" -> o.java = value(args, ++i, a);
           case "--node-classpath" -> o.nodeClasspath = value(args, ++i, a);
