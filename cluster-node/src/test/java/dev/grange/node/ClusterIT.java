@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.grange.node.store.FreePorts;
 import dev.grange.node.testing.SharedCassandra;
 import dev.grange.node.testing.TestNode;
+import dev.grange.node.testing.TestRepos;
 import java.io.IOException;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
@@ -43,11 +44,7 @@ class ClusterIT {
 
   @BeforeAll
   static void start() throws Exception {
-    repo = Files.createTempDirectory(Path.of("target").toAbsolutePath(), "cluster-repo");
-    Files.writeString(repo.resolve("hello.txt"), "hello from the cluster\n");
-    git("init", "-q", "-b", "main");
-    git("add", ".");
-    git("-c", "user.name=Test", "-c", "user.email=t@example.com", "commit", "-q", "-m", "first");
+    repo = TestRepos.create("cluster-repo", Map.of("hello.txt", "hello from the cluster\n"));
 
     String keyspace = SharedCassandra.uniqueKeyspace("cluster");
     int[] ports = FreePorts.loopback(6);
@@ -235,11 +232,4 @@ class ClusterIT {
     throw new AssertionError("the node on port " + n.port() + " did not see " + count + " Up members within " + deadline + "; last: " + last);
   }
 
-  private static void git(String... args) throws Exception {
-    List<String> cmd = new ArrayList<>(List.of("git"));
-    cmd.addAll(List.of(args));
-    Process p = new ProcessBuilder(cmd).directory(repo.toFile()).redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes());
-    assertTrue(p.waitFor() == 0, "git " + String.join(" ", args) + ": " + out);
-  }
 }

@@ -7,11 +7,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.grange.node.buildlet.Buildlet;
 import dev.grange.node.testing.TestNode;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
-import org.eclipse.jgit.api.Git;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -39,12 +37,7 @@ class QuarantineIT {
 
   @BeforeAll
   static void start() throws Exception {
-    repo = Files.createTempDirectory(Path.of("target").toAbsolutePath(), "it-quarantine-repo");
-    Files.writeString(repo.resolve("README"), "quarantine\n");
-    try (Git git = Git.init().setDirectory(repo.toFile()).setInitialBranch("main").call()) {
-      git.add().addFilepattern(".").call();
-      git.commit().setMessage("first").setAuthor("Test", "t@example.com").setCommitter("Test", "t@example.com").call();
-    }
+    repo = dev.grange.node.testing.TestRepos.create("it-quarantine-repo", java.util.Map.of("README", "quarantine\n"));
     node = new TestNode("quarantine", FARM).start();
     node.await("/api/v1/pools", p -> pool(p).get("idle").asInt() == 1, Duration.ofSeconds(60));
   }

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.grange.node.store.LogStore;
 import dev.grange.node.chaos.CuttableProxy;
 import dev.grange.node.testing.TestNode;
+import dev.grange.node.testing.TestRepos;
 import dev.grange.protocol.wire.Handshake;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -48,11 +49,7 @@ class ResumeIT {
 
   @BeforeAll
   static void start() throws Exception {
-    repo = Files.createTempDirectory(Path.of("target").toAbsolutePath(), "resume-repo");
-    Files.writeString(repo.resolve("README"), "resume\n");
-    git("init", "-q", "-b", "main");
-    git("add", ".");
-    git("-c", "user.name=Test", "-c", "user.email=t@example.com", "commit", "-q", "-m", "first");
+    repo = TestRepos.create("resume-repo", java.util.Map.of("README", "resume\n"));
     node = new TestNode("resume", FARM).start();
     proxy = new CuttableProxy(node.port());
     Path key = Files.createTempFile(Path.of("target").toAbsolutePath(), "resume", ".key");
@@ -164,10 +161,4 @@ class ResumeIT {
     throw new AssertionError("no pool it-resume in " + pools);
   }
 
-  static void git(String... args) throws Exception {
-    List<String> cmd = new java.util.ArrayList<>(List.of("git"));
-    cmd.addAll(List.of(args));
-    Process p = new ProcessBuilder(cmd).directory(repo.toFile()).inheritIO().start();
-    assertEquals(0, p.waitFor());
-  }
 }
