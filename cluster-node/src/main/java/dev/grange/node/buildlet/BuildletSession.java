@@ -12,11 +12,8 @@ import dev.grange.protocol.wire.NodeFrame;
 import dev.grange.protocol.wire.ProtocolException;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.function.Consumer;
 import org.apache.pekko.Done;
@@ -157,9 +154,9 @@ public final class BuildletSession extends AbstractBehavior<BuildletSession.Comm
   /** How long one attach may take; a shard moving off a dead node swallows the first tries. */
   private static final Duration ATTACH_TRY = Duration.ofSeconds(4);
 
-  private record ArchiveReady(PutSource request, Path archive, Throwable failure) implements Command {}
+  record ArchiveReady(PutSource request, Path archive, Throwable failure) implements Command {}
 
-  private record ChunkRead(int stream, byte[] bytes, Throwable failure) implements Command {}
+  record ChunkRead(int stream, byte[] bytes, Throwable failure) implements Command {}
 
   /** What the session needs from its node. */
   public record Deps(
@@ -205,7 +202,7 @@ public final class BuildletSession extends AbstractBehavior<BuildletSession.Comm
   private final String sessionId = UUID.randomUUID().toString();
   private final Requests requests = new Requests();
   private final SessionExecs execs;
-  private final Map<Integer, OutgoingArchive> outStreams = new HashMap<>();
+  private final SessionSources sources;
   private BuildletInfo info;
   private int nextStream = 1;
   /** When the agent was last heard from (any frame): three heartbeats of silence end the session. */
@@ -224,15 +221,30 @@ public final class BuildletSession extends AbstractBehavior<BuildletSession.Comm
     this.who = who;
     this.deps = deps;
     this.out = out;
-    this.execs = new SessionExecs(new SessionExecs.Io() {
+    SessionExecs.Io io = new SessionExecs.Io() {
       @Override
       public boolean usable() {
         return !closed && info != null;
       }
 
       @Override
+      public boolean open() {
+        return !closed;
+      }
+
+      @Override
       public void send(NodeFrame f) {
         BuildletSession.this.send(f);
+      }
+
+      @Override
+      public void sendBinary(byte[] bytes) {
+        BuildletSession.this.sendBinary(bytes);
+      }
+
+      @Override
+      public void fail(String cause) {
+        end(cause, true);
       }
 
       @Override
@@ -259,7 +271,9 @@ public final class BuildletSession extends AbstractBehavior<BuildletSession.Comm
       public String agentId() {
         return who.agentId();
       }
-    }, deps);
+    };
+    this.execs = new SessionExecs(io, deps);
+    this.sources = new SessionSources(io, deps);
     send(new NodeFrame.Hello(sessionId, deps.heartbeat().toMillis(), deps.grace().toMillis()));
     timers.startSingleTimer(ReadyTimeout.INSTANCE, deps.requestTimeout());
     timers.startTimerWithFixedDelay(Tick.INSTANCE, tickEvery());
@@ -295,9 +309,9 @@ public final class BuildletSession extends AbstractBehavior<BuildletSession.Comm
         .onMessage(Forget.class, m -> delegate(() -> execs.onForget(m)))
         .onMessageEquals(ClaimTimeout.INSTANCE, () -> delegate(execs::onClaimTimeout))
         .onMessage(CancelExec.class, m -> delegate(() -> execs.onCancel(m)))
-        .onMessage(PutSource.class, this::onPutSource)
-        .onMessage(ArchiveReady.class, this::onArchiveReady)
-        .onMessage(ChunkRead.class, this::onChunkRead)
+        .onMessage(PutSource.class, m -> delegate(() -> sources.onPutSource(m)))
+        .onMessage(ArchiveReady.class, m -> delegate(() -> sources.onArchiveReady(m)))
+        .onMessage(ChunkRead.class, m -> delegate(() -> sources.onChunkRead(m)))
         .onMessage(RemoveAll.class, this::onRemoveAll)
         .onMessage(GetStatus.class, this::onGetStatus)
         .onMessage(Halt.class, this::onHalt)
@@ -343,12 +357,7 @@ public final class BuildletSession extends AbstractBehavior<BuildletSession.Comm
     } else if (f instanceof Frame.Pong) {
       // any frame proves the agent alive (lastHeardNanos)
     } else if (f instanceof Frame.Credit c) {
-      OutgoingArchive o = outStreams.get(c.stream());
-      if (o == null) {
-        throw new ProtocolException("credit for unknown stream " + c.stream());
-      }
-      o.credit(c.bytes());
-      pump(o);
+      sources.onCredit(c);
     } else if (f instanceof AgentFrame.Exit x) {
       execs.onExit(x);
     } else if (f instanceof AgentFrame.Draining d) {
@@ -449,103 +458,6 @@ public final class BuildletSession extends AbstractBehavior<BuildletSession.Comm
     return this;
   }
 
-  // ---- put source ----
-
-  private Behavior<Command> onPutSource(PutSource m) {
-    if (closed) {
-      m.replyTo().tell(StatusReply.error(SESSION_ENDED + ": closed"));
-      return this;
-    }
-    getContext()
-        .pipeToSelf(
-            CompletableFuture.supplyAsync(
-                () -> {
-                  try {
-                    return deps.sources().archive(m.repo(), m.sha());
-                  } catch (Exception e) {
-                    throw new java.util.concurrent.CompletionException(e);
-                  }
-                },
-                deps.blocking()),
-            (path, err) -> new ArchiveReady(m, path, err == null ? null : unwrap(err)));
-    return this;
-  }
-
-  private Behavior<Command> onArchiveReady(ArchiveReady m) {
-    PutSource req = m.request();
-    if (m.failure() != null) {
-      req.replyTo().tell(StatusReply.error("cannot make the source archive: " + m.failure().getMessage()));
-      return this;
-    }
-    if (closed) {
-      req.replyTo().tell(StatusReply.error(SESSION_ENDED + ": closed"));
-      return this;
-    }
-    OutgoingArchive o;
-    try {
-      o = new OutgoingArchive(nextStream++, m.archive());
-    } catch (Exception e) {
-      req.replyTo().tell(StatusReply.error("cannot open the source archive: " + e.getMessage()));
-      return this;
-    }
-    outStreams.put(o.stream, o);
-    long id =
-        requests.add(
-            System.nanoTime(),
-            false,
-            a -> {
-              o.close();
-              outStreams.remove(o.stream);
-              if (a instanceof AgentFrame.Ok) {
-                req.replyTo().tell(StatusReply.ack());
-              } else if (a instanceof AgentFrame.Error e) {
-                req.replyTo().tell(StatusReply.error("agent refused the source archive: " + e.code().wire() + ": " + e.message()));
-              }
-            },
-            cause -> req.replyTo().tell(StatusReply.error(cause)));
-    send(new NodeFrame.PutTar(id, req.dir(), o.stream, true));
-    pump(o);
-    return this;
-  }
-
-  private void pump(OutgoingArchive o) {
-    int want = closed ? 0 : o.nextRead();
-    if (want == 0) {
-      return;
-    }
-    int stream = o.stream;
-    getContext()
-        .pipeToSelf(
-            CompletableFuture.supplyAsync(
-                () -> {
-                  try {
-                    return o.read(want);
-                  } catch (java.io.IOException e) {
-                    throw new java.util.concurrent.CompletionException(e);
-                  }
-                },
-                deps.blocking()),
-            (bytes, err) -> new ChunkRead(stream, bytes, err == null ? null : unwrap(err)));
-  }
-
-  private Behavior<Command> onChunkRead(ChunkRead m) {
-    OutgoingArchive o = outStreams.get(m.stream());
-    if (o == null || closed) {
-      return this;
-    }
-    if (m.failure() != null) {
-      o.failed();
-      return end("reading the source archive failed: " + m.failure().getMessage(), true);
-    }
-    if (m.bytes().length == 0) {
-      send(o.end());
-      return this;
-    }
-    sendBinary(o.frame(m.bytes()));
-    pump(o);
-    return this;
-  }
-
   // ---- simple requests ----
 
   private Behavior<Command> onRemoveAll(RemoveAll m) {
@@ -641,7 +553,7 @@ public final class BuildletSession extends AbstractBehavior<BuildletSession.Comm
     // The agent keeps the commands running for its grace period: their builds resume them.
     execs.suspendAll(cause);
     requests.loseAll(SESSION_ENDED + ": " + cause);
-    outStreams.values().forEach(OutgoingArchive::close);
+    sources.closeAll();
     if (info != null) {
       deps.buildlets().detach(who.agentId(), getContext().getSelf(), cause);
     }
@@ -655,7 +567,7 @@ public final class BuildletSession extends AbstractBehavior<BuildletSession.Comm
     return Behaviors.stopped();
   }
 
-  private static Throwable unwrap(Throwable t) {
+  static Throwable unwrap(Throwable t) {
     return t instanceof java.util.concurrent.CompletionException && t.getCause() != null ? t.getCause() : t;
   }
 }

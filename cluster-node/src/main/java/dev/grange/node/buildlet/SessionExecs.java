@@ -25,7 +25,15 @@ final class SessionExecs {
     /** True while the session is open and the agent said ready. */
     boolean usable();
 
+    /** True until the session ended. */
+    boolean open();
+
     void send(NodeFrame f);
+
+    void sendBinary(byte[] bytes);
+
+    /** Ends the session with this cause (a communication failure). */
+    void fail(String cause);
 
     int nextStream();
 

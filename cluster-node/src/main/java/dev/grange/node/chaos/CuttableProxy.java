@@ -14,7 +14,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * Fault injection for tests and the fault suite (bench/faults): a TCP proxy on loopback between an
  * agent and a node, so the agent's socket can be cut for real: {@link #cut()} closes every live
- * connection and refuses new ones until {@link #heal()}. Plain threads and blocking sockets: it
+ * connection and refuses new ones until {@link #heal()}; {@link #freeze()} keeps the connections
+ * open but carries nothing (a frozen process or a black-holed network: only heartbeats notice)
+ * until {@link #thaw()}. Plain threads and blocking sockets: it
  * carries a handful of connections. Not used by a running farm.
  */
 public final class CuttableProxy implements AutoCloseable {
@@ -23,6 +25,7 @@ public final class CuttableProxy implements AutoCloseable {
   private final List<Socket> live = new CopyOnWriteArrayList<>();
   private final AtomicInteger accepted = new AtomicInteger();
   private volatile boolean cut;
+  private volatile boolean frozen;
   private volatile boolean closed;
 
   public CuttableProxy(int targetPort) throws IOException {
@@ -58,6 +61,15 @@ public final class CuttableProxy implements AutoCloseable {
     cut = false;
   }
 
+  /** Live connections stay open but carry nothing, both ways, until {@link #thaw()}. */
+  public void freeze() {
+    frozen = true;
+  }
+
+  public void thaw() {
+    frozen = false;
+  }
+
   private void acceptLoop() {
     while (!closed) {
       Socket in;
@@ -89,6 +101,9 @@ public final class CuttableProxy implements AutoCloseable {
       try (InputStream i = from.getInputStream(); OutputStream o = to.getOutputStream()) {
         int n;
         while ((n = i.read(buf)) >= 0) {
+          while (frozen && !closed) {
+            java.util.concurrent.locks.LockSupport.parkNanos(10_000_000L);
+          }
           o.write(buf, 0, n);
         }
       } catch (IOException e) {

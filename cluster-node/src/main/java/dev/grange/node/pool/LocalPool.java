@@ -132,13 +132,17 @@ public final class LocalPool extends AbstractBehavior<LocalPool.Command> {
     return this;
   }
 
+  private static String timerKey(String hostType, boolean decide) {
+    return (decide ? "check-" : "wake-") + hostType;
+  }
+
   private Behavior<Command> onCheck(Check c) {
     org.apache.pekko.actor.typed.RecipientRef<HostPool.Command> pool;
     try {
       pool = peers.hostPool(c.hostType());
     } catch (IllegalStateException notYet) {
       // The node creates this pool before it starts the HostPool shard region.
-      timers.startSingleTimer("check-" + c.hostType(), c, Duration.ofMillis(200));
+      timers.startSingleTimer(timerKey(c.hostType(), c.decide()), c, Duration.ofMillis(200));
       return this;
     }
     getContext().ask(HostPool.PoolView.class, pool, ASK_TIMEOUT, HostPool.GetView::new,
@@ -149,8 +153,10 @@ public final class LocalPool extends AbstractBehavior<LocalPool.Command> {
   private Behavior<Command> onObserved(Observed o) {
     if (o.failure() != null) {
       // Sharding may not be ready yet at start, or the pool is moving: ask again.
-      getContext().getLog().debug("Host pool [{}] did not answer: {}", o.hostType(), o.failure().toString());
-      timers.startSingleTimer("check-" + o.hostType(), new Check(o.hostType(), o.decide()), settings.settle());
+      getContext().getLog().info("Host pool [{}] did not answer yet ({}); asking again", o.hostType(), o.failure().toString());
+      // A wake-up retries under its own key: it must never replace a pending decision (the host
+      // pool's first demand may have come meanwhile, and it sends no other by itself).
+      timers.startSingleTimer(timerKey(o.hostType(), o.decide()), new Check(o.hostType(), o.decide()), settings.settle());
       return this;
     }
     if (!o.decide()) {

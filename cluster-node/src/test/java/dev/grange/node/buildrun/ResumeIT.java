@@ -29,6 +29,7 @@ import org.junit.jupiter.api.Test;
  */
 class ResumeIT {
   static final String FARM = """
+      grange.node.buildlet.heartbeat = 1s
       grange.hosts {
         it-resume { pool = reverse, expected = 1 }
       }
@@ -88,6 +89,22 @@ class ResumeIT {
 
     JsonNode j = node.await("/api/v1/builds/" + id, x -> x.get("state").asText().equals("ok"), Duration.ofSeconds(90));
     assertTrue(proxy.accepted() > before, "the agent never reconnected");
+    assertOneCleanAttempt(j);
+    assertEquals(expectedLog(), log(id));
+    awaitIdle();
+  }
+
+  @Test
+  void aSilentAgentIsLostByItsHeartbeatsAndItsStepResumesWhenItSpeaksAgain() throws Exception {
+    String id = submit();
+    awaitStoredOutput(id);
+    proxy.freeze(); // the socket stays open: only missed heartbeats can tell
+    long t0 = System.nanoTime();
+    awaitNotConnected();
+    System.out.printf("A silent agent was declared lost after %.1f s (heartbeat 1 s)%n", (System.nanoTime() - t0) / 1e9);
+    proxy.thaw();
+
+    JsonNode j = node.await("/api/v1/builds/" + id, x -> x.get("state").asText().equals("ok"), Duration.ofSeconds(90));
     assertOneCleanAttempt(j);
     assertEquals(expectedLog(), log(id));
     awaitIdle();
