@@ -62,6 +62,11 @@ final class FaultApi {
     }
   }
 
+  /** Any JSON document of the API, for a report; null when the node does not answer. */
+  JsonNode get(String path) {
+    return json(path);
+  }
+
   JsonNode buildlets() {
     return json("/api/v1/buildlets");
   }

@@ -157,7 +157,17 @@ final class FaultSuite {
   }
 
   private void awaitRunning(List<String> ids, int atLeast) throws Exception {
-    Waits.until(atLeast + " builds running", Duration.ofMinutes(2), () -> running(ids).size() >= Math.min(atLeast, ids.size()) ? Boolean.TRUE : null);
+    try {
+      Waits.until(atLeast + " builds running", Duration.ofMinutes(2), () -> running(ids).size() >= Math.min(atLeast, ids.size()) ? Boolean.TRUE : null);
+    } catch (java.util.concurrent.TimeoutException e) {
+      // What the farm says, for the report: pools, queues, and the first build.
+      FaultApi api = farm.anyApi();
+      out.println("Builds do not run. pools: " + (api == null ? "no node answers" : api.get("/api/v1/pools")));
+      out.println("queues: " + (api == null ? "" : api.get("/api/v1/queues")));
+      out.println("buildlets: " + (api == null ? "" : api.get("/api/v1/buildlets")));
+      out.println("first build: " + state(ids.get(0)));
+      throw e;
+    }
   }
 
   private List<String> running(List<String> ids) {
