@@ -108,6 +108,14 @@ final class AttemptRunner extends AbstractBehavior<AttemptRunner.Command> {
   /** How much of the step's output is known to be stored. */
   private long stored;
   private boolean lastStepDone;
+  /**
+   * A runner of a recovered build: the runner before it may have started any step up to the one
+   * after the last it reported, so each step is first resumed, and started only if the agent
+   * does not know it.
+   */
+  private final boolean recovered;
+  /** The agent does not know this step and none of its output is stored: start it. */
+  private boolean startNow;
   private long waitDeadline;
   private String waitCause;
   private boolean cancelled;
@@ -133,6 +141,7 @@ final class AttemptRunner extends AbstractBehavior<AttemptRunner.Command> {
     this.tryResume = plan.tryResume();
     this.stored = plan.fromOffset();
     this.sourceNeeded = plan.sourceNeeded();
+    this.recovered = plan.tryResume();
     this.execEvents = ctx.messageAdapter(ExecEvent.class, FromExec::new);
   }
 
@@ -210,6 +219,12 @@ final class AttemptRunner extends AbstractBehavior<AttemptRunner.Command> {
     execId = execIdOf(step);
     stored = 0;
     parent.tell(new BuildRun.StepBegan(attempt, step));
+    tryResume = true;
+    if (recovered && !startNow) {
+      session.tell(new BuildletSession.Resume(spec.buildId(), attempt, step, execId, 0, execEvents));
+      return this;
+    }
+    startNow = false;
     session.tell(
         new BuildletSession.Exec(
             spec.buildId(),
@@ -303,6 +318,7 @@ final class AttemptRunner extends AbstractBehavior<AttemptRunner.Command> {
       return Behaviors.stopped();
     }
     tryResume = false;
+    startNow = true;
     return cancelled ? Behaviors.stopped() : proceed();
   }
 

@@ -121,6 +121,28 @@ class BuildRunResumeTest {
   }
 
   @Test
+  void aRecoveredBuildResumesTheNextStepTooForTheRunnerBeforeItMayHaveStartedIt() {
+    run.start();
+    TestProbe<BuildletSession.Command> session = run.assign("a1");
+    BuildletSession.Exec make = run.shipSource(session);
+
+    run.kit.restart(); // the old runner may go on to start step 1 before its node stops
+
+    buildletAnswers(session);
+    BuildletSession.Resume first = run.next(session, BuildletSession.Resume.class);
+    first.listener().tell(new ExecEvent.Exited(first.execId(), ExitStates.OK, 0, 10, 42));
+    // Not an exec: the agent may already run step 1 under this id (it would refuse a second).
+    BuildletSession.Resume second = run.next(session, BuildletSession.Resume.class);
+    assertEquals(1, second.step());
+    assertEquals(0, second.fromOffset());
+    second.listener().tell(new ExecEvent.Exited(second.execId(), ExitStates.OK, 0, 10, 42));
+    run.released("a1");
+    assertEquals("ok", run.state().result());
+    assertEquals(1, run.state().attempts().size());
+    assertEquals(make.spec().execId(), first.execId());
+  }
+
+  @Test
   void aRecoveredBuildBetweenStepsStartsTheNextStepWhenTheAgentDoesNotKnowIt() {
     run.start();
     TestProbe<BuildletSession.Command> session = run.assign("a1");
