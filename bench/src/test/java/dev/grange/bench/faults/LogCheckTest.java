@@ -22,8 +22,8 @@ class LogCheckTest {
 
   @Test
   void missingLinesCountAsLostWithTheirNewline() {
-    assertEquals(new LogCheck(8, 0), check("a 1\na 3\n"));
-    assertEquals(new LogCheck(16, 0), check(""));
+    assertEquals(new LogCheck(10, 0), check("a 1\na 3\n")); // "a 2" and "err 2"
+    assertEquals(new LogCheck(18, 0), check(""));
   }
 
   @Test
