@@ -91,6 +91,19 @@ public final class BuildRun
     INSTANCE
   }
 
+  /** Still queued: ask the host pool again (a message to it can be lost while its shard moves). */
+  private enum Reacquire implements Command {
+    INSTANCE
+  }
+
+  /**
+   * How often a queued build repeats its request to its host pool (idempotent there): twenty
+   * times the resumption's poll interval (10 s in a node).
+   */
+  private Duration reacquireEvery() {
+    return runnerDeps.pollEvery().multipliedBy(20);
+  }
+
   /**
    * How an attempt whose buildlet lost its session comes back: how long to wait for the buildlet's
    * next session (the agent's grace period and a margin), how often to look, and how to tell
@@ -199,6 +212,12 @@ public final class BuildRun
         .onCommand(Get.class, this::onGet)
         .onCommand(CheckLease.class, this::onCheckLease)
         .onCommand(Idle.class, this::onIdle)
+        .onCommand(Reacquire.class, (s, c) -> {
+          if (s.status() == Status.QUEUED) {
+            acquire(s);
+          }
+          return Effect().noReply();
+        })
         .build();
   }
 
@@ -227,6 +246,7 @@ public final class BuildRun
 
   /** Queues the build in its host pool, asking it to avoid the buildlets its earlier attempts failed on. */
   private void acquire(BuildRunState s) {
+    timers.startSingleTimer(Reacquire.INSTANCE, reacquireEvery());
     BuildSpec spec = s.spec();
     java.util.List<String> avoid =
         s.attempts().stream().filter(a -> a.cause() != null).map(BuildRunState.Attempt::agentId).distinct().toList();

@@ -149,4 +149,13 @@ class BuildRunRetryTest {
     assertEquals(Status.QUEUED, queued.status());
     assertTrue(queued.lastAttempt().cause().contains("stopped"), queued.lastAttempt().cause());
   }
+
+  @Test
+  void aQueuedBuildAsksItsHostPoolAgainUntilItIsServed() {
+    HostPool.Acquire first = run.start();
+    // The first request was lost (its shard was moving): the build repeats it, unchanged.
+    assertEquals(first, run.acquired());
+    run.assign("a1");
+    run.peers.pool(BuildRunDriver.HOST_TYPE).expectNoMessage(Duration.ofMillis(1500));
+  }
 }
