@@ -162,11 +162,13 @@ final class FaultSuite {
     } catch (java.util.concurrent.TimeoutException e) {
       // What the farm says, for the report: pools, queues, and the first build.
       FaultApi api = farm.anyApi();
-      out.println("Builds do not run. pools: " + (api == null ? "no node answers" : api.get("/api/v1/pools")));
+      String pools = api == null ? "no node answers" : String.valueOf(api.get("/api/v1/pools"));
+      out.println("Builds do not run. pools: " + pools);
       out.println("queues: " + (api == null ? "" : api.get("/api/v1/queues")));
       out.println("buildlets: " + (api == null ? "" : api.get("/api/v1/buildlets")));
       out.println("first build: " + state(ids.get(0)));
-      throw e;
+      // The message is what CI shows of a failure: say where and what the pool looked like.
+      throw new java.util.concurrent.TimeoutException(e.getMessage() + " (after " + rows.size() + " scenarios; pools " + pools + ")");
     }
   }
 

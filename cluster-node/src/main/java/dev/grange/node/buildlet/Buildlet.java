@@ -164,17 +164,14 @@ public final class Buildlet
       String agentId, Peers peers, Duration announceEvery, Duration wipeTimeout, QuarantinePolicy quarantine, Clock clock) {
     return Behaviors.setup(
         ctx ->
-            Behaviors.withTimers(
-                timers -> {
-                  timers.startTimerWithFixedDelay(Announce.INSTANCE, announceEvery);
-                  return new Buildlet(agentId, ctx, timers, peers, wipeTimeout, quarantine, clock);
-                }));
+            Behaviors.withTimers(timers -> new Buildlet(agentId, ctx, timers, peers, announceEvery, wipeTimeout, quarantine, clock)));
   }
 
   private final String agentId;
   private final ActorContext<Command> ctx;
   private final TimerScheduler<Command> timers;
   private final Peers peers;
+  private final Duration announceEvery;
   private final Duration wipeTimeout;
   private final QuarantinePolicy policy;
   private final Clock clock;
@@ -190,8 +187,8 @@ public final class Buildlet
   private Long passingSinceMs;
 
   private Buildlet(
-      String agentId, ActorContext<Command> ctx, TimerScheduler<Command> timers, Peers peers, Duration wipeTimeout,
-      QuarantinePolicy policy, Clock clock) {
+      String agentId, ActorContext<Command> ctx, TimerScheduler<Command> timers, Peers peers, Duration announceEvery,
+      Duration wipeTimeout, QuarantinePolicy policy, Clock clock) {
     super(
         PersistenceId.of(ENTITY_KEY.name(), agentId),
         SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(10), 0.2));
@@ -199,6 +196,7 @@ public final class Buildlet
     this.ctx = ctx;
     this.timers = timers;
     this.peers = peers;
+    this.announceEvery = announceEvery;
     this.wipeTimeout = wipeTimeout;
     this.policy = policy;
     this.clock = clock;
@@ -220,6 +218,10 @@ public final class Buildlet
         .onSignal(
             RecoveryCompleted.instance(),
             state -> {
+              // Started here, not in setup: a failed persist restarts the entity, and a restart
+              // cancels every timer (a buildlet whose Released failed to persist stayed leased for
+              // good: no announce, so no lease check).
+              timers.startTimerWithFixedDelay(Announce.INSTANCE, announceEvery);
               if (state.attached() && SessionNodes.gone(ctx.getSystem(), state.session())) {
                 // Attached on a node that is no longer in the cluster (an earlier generation): dead.
                 ctx.getSelf().tell(new Detach(state.session(), "its session's node is no longer in the cluster"));
