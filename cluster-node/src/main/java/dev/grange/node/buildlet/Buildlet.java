@@ -387,13 +387,19 @@ public final class Buildlet
     if (s.leasedTo() != null && System.nanoTime() - leasedSinceNanos > LEASE_CHECK_AFTER.toNanos()) {
       // A release sent while this entity's node was going is lost: ask the build, which answers
       // LeaseNotNeeded if it is over or runs elsewhere.
-      peers.buildRun(s.leasedTo()).tell(new dev.grange.node.buildrun.BuildRun.CheckLease(agentId, ctx.getSelf()));
+      long age = (System.nanoTime() - leasedSinceNanos) / 1_000_000;
+      peers.buildRun(s.leasedTo()).tell(new dev.grange.node.buildrun.BuildRun.CheckLease(agentId, age, ctx.getSelf()));
     }
     return Effect().noReply();
   }
 
-  /** A lease younger than this is not checked: its build may not have persisted its attempt yet. */
-  private static final Duration LEASE_CHECK_AFTER = Duration.ofSeconds(30);
+  /**
+   * A lease younger than this is not checked. Older ones are checked at every announce: a build
+   * that is over or runs on another buildlet gives it back at once (a lease whose release was lost
+   * in a store outage held a machine for good, then for 30 s); a queued build keeps a young one,
+   * as its attempt may not be persisted yet ({@code BuildRun.QUEUED_LEASE_KEPT}).
+   */
+  static final Duration LEASE_CHECK_AFTER = Duration.ofSeconds(3);
   /** When the current lease was granted (or the entity recovered with it); not persisted. */
   private long leasedSinceNanos = System.nanoTime();
 

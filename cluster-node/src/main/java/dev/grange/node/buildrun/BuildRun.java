@@ -66,7 +66,13 @@ public final class BuildRun
   public record BuildletAssigned(Buildlet.Granted buildlet) implements Command {}
 
   /** From a buildlet leased to this build: is it still needed? Answered only when it is not. */
-  public record CheckLease(String agentId, ActorRef<Buildlet.Command> buildlet) implements Command {}
+  public record CheckLease(String agentId, long leasedForMs, ActorRef<Buildlet.Command> buildlet) implements Command {}
+
+  /**
+   * A queued build may hold a lease it has not yet persisted an attempt on (its assignment is under
+   * way); past this age such a lease is taken for one the pool took back and lost.
+   */
+  static final Duration QUEUED_LEASE_KEPT = Duration.ofSeconds(30);
 
   /** Cancel; refused when the build is already over. */
   public record Cancel(ActorRef<StatusReply<Done>> replyTo) implements Command {}
@@ -426,7 +432,8 @@ public final class BuildRun
   }
 
   private ReplyEffect<BuildRunEvents.Event, BuildRunState> onCheckLease(BuildRunState s, CheckLease c) {
-    boolean needed = s.status() == Status.RUNNING && s.lastAttempt() != null && s.lastAttempt().agentId().equals(c.agentId());
+    boolean needed = (s.status() == Status.RUNNING && s.lastAttempt() != null && s.lastAttempt().agentId().equals(c.agentId()))
+        || (s.status() == Status.QUEUED && c.leasedForMs() < QUEUED_LEASE_KEPT.toMillis());
     if (!needed) {
       ctx.getLog().info("Build [{}] no longer needs buildlet [{}] ({}): releasing it", buildId, c.agentId(), s.status());
       c.buildlet().tell(new Buildlet.LeaseNotNeeded(buildId));
