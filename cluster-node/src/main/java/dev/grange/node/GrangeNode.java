@@ -8,6 +8,14 @@ import dev.grange.node.buildlet.Buildlet;
 import dev.grange.node.buildlet.BuildletSession;
 import dev.grange.node.buildlet.ConnectRoute;
 import dev.grange.node.buildrun.BuildRun;
+import dev.grange.node.live.LiveHub;
+import dev.grange.node.live.LiveNote;
+import dev.grange.node.live.LiveNotes;
+import dev.grange.node.live.LiveRoute;
+import dev.grange.node.live.LiveTopic;
+import dev.grange.webui.WebUi;
+import java.util.List;
+import org.apache.pekko.actor.typed.pubsub.Topic;
 import dev.grange.node.pool.LocalPool;
 import dev.grange.node.schedule.HostPool;
 import dev.grange.node.source.Sources;
@@ -74,8 +82,10 @@ public final class GrangeNode extends AllDirectives {
                   settings.farm().hosts(), Peers.sharded(sharding)),
               "local-pool",
               Props.empty());
+      ActorRef<Topic.Command<LiveNote>> liveTopic = LiveTopic.get(system).topic();
+      LiveNotes liveNotes = LiveTopic.get(system).notes();
       Buildlet.init(sharding, settings.heartbeat(), settings.requestTimeout(), quarantine);
-      HostPool.init(sharding, settings.farm().hosts(), localPool);
+      HostPool.init(sharding, settings.farm().hosts(), localPool, liveNotes);
       BuildRun.init(system, sharding, settings.maxInfraRetries(), Duration.ofMinutes(2),
           new BuildRun.Resumption(
               (build, attempt, step) -> logs.read(build, attempt, step, 0, 1).thenApply(chunks -> !chunks.isEmpty()),
@@ -96,8 +106,14 @@ public final class GrangeNode extends AllDirectives {
       ConnectRoute connect = new ConnectRoute(system, settings.farm(), settings.masterKey(), settings.minAgentVersion(), deps);
       StoreHealth health = StoreHealth.start(system, logs, StoreHealth.Settings.fromConfig(config));
       ApiRoutes api = new ApiRoutes(system, sharding, settings.farm(), sources, blocking, logs, health, ApiSettings.fromConfig(config), settings.maxApiBody(), settings.logPollInterval());
+      ActorRef<LiveHub.Command> hub = system.systemActorOf(
+          LiveHub.create(sharding, List.copyOf(settings.farm().hosts().keySet()), liveTopic,
+              new LiveHub.Settings(Duration.ofMillis(100), Duration.ofSeconds(5), settings.requestTimeout(),
+                  "http://" + settings.httpInterface() + ":" + settings.httpPort(), Version.current())),
+          "live-hub", Props.empty());
+      LiveRoute live = new LiveRoute(system, hub, Duration.ofSeconds(15));
       GrangeNode shell = new GrangeNode(system, settings, null, logs);
-      Route route = shell.concat(connect.route(), api.route(), shell.root());
+      Route route = shell.concat(connect.route(), live.route(), api.route(), new WebUi().route(), shell.root());
       ServerBinding binding =
           Http.get(system)
               .newServerAt(settings.httpInterface(), settings.httpPort())
@@ -141,8 +157,6 @@ public final class GrangeNode extends AllDirectives {
 
   private Route root() {
     return concat(
-        pathSingleSlash(() -> complete(StatusCodes.OK,
-            "Grange build farm node. API: /api/v1/builds, /api/v1/pools, /api/v1/buildlets, /api/v1/queues, /api/v1/builders\n")),
         extractUnmatchedPath(p -> complete(ApiErrors.response(StatusCodes.NOT_FOUND, "not_found", "nothing at " + p))));
   }
 

@@ -11,7 +11,7 @@ import org.apache.pekko.http.javadsl.model.headers.RetryAfter;
 
 /** Every refusal of the node's HTTP edges: a status and a JSON body that says what was wrong. */
 public final class ApiErrors {
-  static final ObjectMapper JSON = new ObjectMapper();
+  public static final ObjectMapper JSON = new ObjectMapper();
 
   private ApiErrors() {}
 

@@ -305,20 +305,10 @@ public final class ApiRoutes extends AllDirectives {
   }
 
   private CompletionStage<HttpResponse> pools() {
+    long now = System.currentTimeMillis();
     return poolViews().thenApply(views -> {
       ArrayNode a = ApiErrors.JSON.createArrayNode();
-      for (HostPool.PoolView v : views) {
-        ObjectNode p = a.addObject();
-        p.put("hostType", v.hostType());
-        p.put("pool", v.pool());
-        p.put("expected", v.expected());
-        p.put("connected", v.machines().size());
-        p.put("idle", v.machines().stream().filter(HostPool.Machine::idle).count());
-        p.put("busy", v.machines().stream().filter(m -> m.leasedTo() != null).count());
-        p.put("quarantined", v.machines().stream().filter(HostPool.Machine::quarantined).count());
-        p.put("waiting", v.waiters().size());
-        p.put("served", v.served());
-      }
+      views.forEach(v -> a.add(dev.grange.node.live.LiveJson.pool(v, now)));
       return json(StatusCodes.OK, a);
     });
   }
@@ -326,7 +316,7 @@ public final class ApiRoutes extends AllDirectives {
   private CompletionStage<HttpResponse> buildlets() {
     return poolViews().thenApply(views -> {
       ArrayNode a = ApiErrors.JSON.createArrayNode();
-      views.forEach(v -> v.machines().forEach(m -> a.add(BuildJson.machine(m))));
+      views.forEach(v -> v.machines().forEach(m -> a.add(dev.grange.node.live.LiveJson.machine(v, m))));
       return json(StatusCodes.OK, a);
     });
   }
@@ -335,12 +325,7 @@ public final class ApiRoutes extends AllDirectives {
     long now = System.currentTimeMillis();
     return poolViews().thenApply(views -> {
       ArrayNode a = ApiErrors.JSON.createArrayNode();
-      for (HostPool.PoolView v : views) {
-        ObjectNode q = a.addObject();
-        q.put("hostType", v.hostType());
-        ArrayNode w = q.putArray("waiters");
-        v.waiters().forEach(x -> w.add(BuildJson.waiter(x, now)));
-      }
+      views.forEach(v -> a.add(dev.grange.node.live.LiveJson.queue(v, now)));
       return json(StatusCodes.OK, a);
     });
   }

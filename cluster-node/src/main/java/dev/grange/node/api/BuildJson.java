@@ -8,7 +8,7 @@ import dev.grange.node.schedule.HostPoolEvents;
 import java.util.Locale;
 
 /** The public JSON shapes of /api/v1: kept apart from the persisted records so either can change. */
-final class BuildJson {
+public final class BuildJson {
   private BuildJson() {}
 
   static ObjectNode build(String id, BuildRunState s) {
@@ -64,7 +64,7 @@ final class BuildJson {
     return n;
   }
 
-  static String state(BuildRunState s) {
+  public static String state(BuildRunState s) {
     switch (s.status()) {
       case QUEUED:
         return "queued";
@@ -75,7 +75,7 @@ final class BuildJson {
     }
   }
 
-  static ObjectNode machine(HostPool.Machine m) {
+  public static ObjectNode machine(HostPool.Machine m) {
     ObjectNode b = ApiErrors.JSON.createObjectNode();
     b.put("id", m.info().agentId());
     b.put("hostType", m.info().hostType());
@@ -105,7 +105,7 @@ final class BuildJson {
     return b;
   }
 
-  static ObjectNode waiter(HostPoolEvents.Waiter w, long now) {
+  public static ObjectNode waiter(HostPoolEvents.Waiter w, long now) {
     ObjectNode n = ApiErrors.JSON.createObjectNode();
     n.put("build", w.buildId());
     n.put("class", w.item().cls().name().toLowerCase(Locale.ROOT).replace('_', '-'));

@@ -1,7 +1,10 @@
 package dev.grange.node.buildrun;
 
 import dev.grange.node.Peers;
+import dev.grange.node.api.BuildJson;
 import dev.grange.node.buildlet.Buildlet;
+import dev.grange.node.live.LiveNote;
+import dev.grange.node.live.LiveTopic;
 import dev.grange.node.buildrun.BuildRunState.Status;
 import dev.grange.node.schedule.HostPool;
 import dev.grange.node.schedule.HostPoolEvents;
@@ -247,6 +250,7 @@ public final class BuildRun
     return Effect()
         .persist(new BuildRunEvents.BuildQueued(c.spec()))
         .thenRun(this::acquire)
+        .thenRun(this::published)
         .thenReply(c.replyTo(), ns -> StatusReply.ack());
   }
 
@@ -285,6 +289,7 @@ public final class BuildRun
             ns -> {
               ctx.getLog().info("Build [{}] attempt {} runs on [{}]", buildId, attempt, g.hostname());
               spawnRunner(ns, AttemptRunner.Plan.fresh(attempt, g.agentId()), g.session());
+              published(ns);
             })
         .thenNoReply();
   }
@@ -333,7 +338,7 @@ public final class BuildRun
     if (s.status() != Status.RUNNING || c.attempt() != s.currentAttempt()) {
       return Effect().noReply();
     }
-    return Effect().persist(new BuildRunEvents.StepStarted(c.attempt(), c.step(), System.currentTimeMillis())).thenNoReply();
+    return Effect().persist(new BuildRunEvents.StepStarted(c.attempt(), c.step(), System.currentTimeMillis())).thenRun(this::published).thenNoReply();
   }
 
   private ReplyEffect<BuildRunEvents.Event, BuildRunState> onStepEnded(BuildRunState s, StepEnded c) {
@@ -344,7 +349,7 @@ public final class BuildRun
     BuildRunEvents.StepFinished f =
         new BuildRunEvents.StepFinished(c.attempt(), c.step(), c.state(), c.exitCode(), c.durationMs(), c.outputBytes(), now);
     if (ExitStates.OK.equals(c.state())) {
-      return Effect().persist(f).thenRun(ns -> tellRunner(new AttemptRunner.StepRecorded(c.step()))).thenNoReply();
+      return Effect().persist(f).thenRun(ns -> tellRunner(new AttemptRunner.StepRecorded(c.step()))).thenRun(this::published).thenNoReply();
     }
     String reason = "step " + s.steps().get(c.step()).name() + ": " + c.state();
     return Effect()
@@ -381,7 +386,7 @@ public final class BuildRun
     }
     return Effect()
         .persist(failed)
-        .thenRun(ns -> { release(agent); acquire(ns); })
+        .thenRun(ns -> { release(agent); acquire(ns); published(ns); })
         .thenNoReply();
   }
 
@@ -456,7 +461,14 @@ public final class BuildRun
    * itself once it told the agent to forget its last step. The buildlet is released when the
    * runner has stopped.
    */
+  /** After each persisted change of the build's state (queued, attempt, step, end): the live UI hears of it. */
+  private void published(BuildRunState s) {
+    LiveTopic.get(ctx.getSystem()).notes().buildChanged(
+        new LiveNote.BuildChanged(buildId, BuildJson.state(s), s.spec().builder(), s.spec().repo(), s.spec().rev()));
+  }
+
   private void finished(BuildRunState s) {
+    published(s);
     ctx.getLog().info("Build [{}] finished: {} {}", buildId, s.result(), s.reason());
     if (runner != null) {
       if ("cancelled".equals(s.result())) {

@@ -5,6 +5,7 @@ import dev.grange.node.buildlet.Buildlet;
 import dev.grange.node.buildlet.BuildletInfo;
 import dev.grange.node.buildlet.BuildletState;
 import dev.grange.node.buildrun.BuildRun;
+import dev.grange.node.live.LiveNotes;
 import dev.grange.node.pool.LocalPool;
 import dev.grange.node.schedule.HostPoolEvents.Waiter;
 import dev.grange.protocol.CborSerializable;
@@ -100,16 +101,34 @@ public final class HostPool
   }
 
   /** The pool for /api/v1/pools, /buildlets and /queues. */
-  public record PoolView(String hostType, String pool, int expected, List<Machine> machines, List<Waiter> waiters, long served)
-      implements CborSerializable {}
+  public record PoolView(String hostType, String pool, int expected, List<Machine> machines, List<Waiter> waiters, long served,
+      Map<String, Long> stateSinceMs, List<Departed> departed, String notes)
+      implements CborSerializable {
+    public PoolView {
+      stateSinceMs = stateSinceMs == null ? Map.of() : Map.copyOf(stateSinceMs);
+      departed = departed == null ? List.of() : List.copyOf(departed);
+      notes = notes == null ? "" : notes;
+    }
+
+    /** When the machine's current state (idle, busy, quarantined) began, or its connect time. */
+    public long since(Machine m) {
+      return stateSinceMs.getOrDefault(m.info().agentId(), m.info().connectedAtMs());
+    }
+  }
+
+  /** A machine that was connected since this pool started and is not now: what the pool page names as missing. */
+  public record Departed(String agentId, String hostname, long goneAtMs, String cause) implements CborSerializable {}
+
+  /** How many departed machines a pool remembers. */
+  private static final int DEPARTED_KEPT = 50;
 
   /** How long a buildlet has to answer a lease before the pool offers the build another one. */
   public static final Duration LEASE_TIMEOUT = Duration.ofSeconds(10);
 
-  public static void init(ClusterSharding sharding, Map<String, HostTypeSpec> hosts, ActorRef<LocalPool.Command> localPool) {
+  public static void init(ClusterSharding sharding, Map<String, HostTypeSpec> hosts, ActorRef<LocalPool.Command> localPool, LiveNotes notes) {
     Peers peers = Peers.sharded(sharding);
     sharding.init(
-        Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), hosts.get(ctx.getEntityId()), peers, localPool, LEASE_TIMEOUT)));
+        Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), hosts.get(ctx.getEntityId()), peers, localPool, LEASE_TIMEOUT, notes)));
   }
 
   /**
@@ -118,7 +137,13 @@ public final class HostPool
    */
   public static Behavior<Command> create(
       String hostType, HostTypeSpec spec, Peers peers, ActorRef<LocalPool.Command> localPool, Duration leaseTimeout) {
-    return Behaviors.setup(c -> new HostPool(hostType, spec, c, peers, localPool, leaseTimeout));
+    return create(hostType, spec, peers, localPool, leaseTimeout, LiveNotes.NONE);
+  }
+
+  /** As above; {@code notes} hears of every change of the pool's view (the live UI). */
+  public static Behavior<Command> create(
+      String hostType, HostTypeSpec spec, Peers peers, ActorRef<LocalPool.Command> localPool, Duration leaseTimeout, LiveNotes notes) {
+    return Behaviors.setup(c -> new HostPool(hostType, spec, c, peers, localPool, leaseTimeout, notes));
   }
 
   private final String hostType;
@@ -132,9 +157,14 @@ public final class HostPool
   private final Set<String> offeringBuilds = new HashSet<>();
   private final Set<String> offeredBuildlets = new HashSet<>();
   private final Map<String, Long> waitingSince = new HashMap<>();
+  /** When each machine's state last changed (in memory, like the machines). */
+  private final Map<String, Long> stateSince = new HashMap<>();
+  private final java.util.ArrayDeque<Departed> departed = new java.util.ArrayDeque<>();
+  private final LiveNotes notes;
 
   private HostPool(
-      String hostType, HostTypeSpec spec, ActorContext<Command> ctx, Peers peers, ActorRef<LocalPool.Command> localPool, Duration leaseTimeout) {
+      String hostType, HostTypeSpec spec, ActorContext<Command> ctx, Peers peers, ActorRef<LocalPool.Command> localPool, Duration leaseTimeout,
+      LiveNotes notes) {
     super(
         PersistenceId.of(ENTITY_KEY.name(), hostType),
         SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(10), 0.2));
@@ -144,6 +174,7 @@ public final class HostPool
     this.peers = peers;
     this.localPool = localPool;
     this.leaseTimeout = leaseTimeout;
+    this.notes = notes;
   }
 
   @Override
@@ -181,30 +212,43 @@ public final class HostPool
     if (s.waiting(c.waiter().buildId())) {
       return Effect().noReply();
     }
-    return Effect().persist(new HostPoolEvents.WaiterAdded(c.waiter())).thenRun(this::dispatch).thenNoReply();
+    return Effect().persist(new HostPoolEvents.WaiterAdded(c.waiter())).thenRun(ns -> {
+      changed();
+      dispatch(ns);
+    }).thenNoReply();
   }
 
   private ReplyEffect<HostPoolEvents.Event, HostPoolState> onCancel(HostPoolState s, CancelWait c) {
     if (!s.waiting(c.buildId())) {
       return Effect().noReply();
     }
-    return Effect().persist(new HostPoolEvents.WaiterCancelled(c.buildId())).thenNoReply();
+    return Effect().persist(new HostPoolEvents.WaiterCancelled(c.buildId())).thenRun(ns -> changed()).thenNoReply();
   }
 
   private ReplyEffect<HostPoolEvents.Event, HostPoolState> onUp(HostPoolState s, BuildletUp c) {
     String id = c.info().agentId();
     Machine before = machines.get(id);
-    machines.put(id, new Machine(c.info(), c.idle() && c.health().quarantine() == null, c.leasedTo(), c.health()));
+    Machine now = new Machine(c.info(), c.idle() && c.health().quarantine() == null, c.leasedTo(), c.health());
+    put(now);
     if (before == null) {
       ctx.getLog().info("Pool [{}]: buildlet [{}] ({}) connected", hostType, id, c.info().hostname());
+      departed.removeIf(d -> d.hostname().equals(c.info().hostname()));
     }
     dispatch(s);
     return Effect().noReply();
   }
 
   private ReplyEffect<HostPoolEvents.Event, HostPoolState> onDown(HostPoolState s, BuildletDown c) {
-    if (machines.remove(c.agentId()) != null) {
+    Machine gone = machines.remove(c.agentId());
+    if (gone != null) {
       ctx.getLog().info("Pool [{}]: buildlet [{}] gone: {}", hostType, c.agentId(), c.cause());
+      stateSince.remove(c.agentId());
+      departed.removeIf(d -> d.hostname().equals(gone.info().hostname()));
+      departed.addFirst(new Departed(c.agentId(), gone.info().hostname(), System.currentTimeMillis(), c.cause()));
+      while (departed.size() > DEPARTED_KEPT) {
+        departed.removeLast();
+      }
+      changed();
     }
     demand(s);
     return Effect().noReply();
@@ -213,7 +257,7 @@ public final class HostPool
   private ReplyEffect<HostPoolEvents.Event, HostPoolState> onIdle(HostPoolState s, BuildletIdle c) {
     Machine m = machines.get(c.agentId());
     if (m != null) {
-      machines.put(c.agentId(), new Machine(m.info(), !m.quarantined(), null, m.health()));
+      put(new Machine(m.info(), !m.quarantined(), null, m.health()));
       dispatch(s);
     }
     return Effect().noReply();
@@ -232,14 +276,14 @@ public final class HostPool
         peers.buildlet(c.agentId()).tell(new Buildlet.Release(c.waiter().buildId()));
       }
       if (m != null) {
-        machines.put(c.agentId(), new Machine(m.info(), false, m.leasedTo(), m.health()));
+        put(new Machine(m.info(), false, m.leasedTo(), m.health()));
       }
       dispatch(s);
       return Effect().noReply();
     }
     Buildlet.Granted g = c.reply().getValue();
     if (m != null) {
-      machines.put(c.agentId(), new Machine(m.info(), false, c.waiter().buildId(), m.health()));
+      put(new Machine(m.info(), false, c.waiter().buildId(), m.health()));
     }
     if (!s.waiting(c.waiter().buildId())) {
       // Cancelled while the lease was under way: give the buildlet back.
@@ -250,10 +294,29 @@ public final class HostPool
         .persist(new HostPoolEvents.WaiterServed(c.waiter().buildId(), c.agentId()))
         .thenRun(
             ns -> {
+              changed();
               peers.buildRun(c.waiter().buildId()).tell(new BuildRun.BuildletAssigned(g));
               dispatch(ns);
             })
         .thenNoReply();
+  }
+
+  /** Records a machine; a change of what the pool page shows of it is a live note, and a change of its state restarts its "for". */
+  private void put(Machine m) {
+    String id = m.info().agentId();
+    Machine before = machines.put(id, m);
+    if (m.equals(before)) {
+      return;
+    }
+    if (before == null || before.idle() != m.idle() || !java.util.Objects.equals(before.leasedTo(), m.leasedTo())
+        || before.quarantined() != m.quarantined()) {
+      stateSince.put(id, System.currentTimeMillis());
+    }
+    changed();
+  }
+
+  private void changed() {
+    notes.poolChanged(hostType);
   }
 
   /** Pairs waiters with idle machines, best waiter first. */
@@ -333,7 +396,10 @@ public final class HostPool
         spec == null ? 0 : spec.expected(),
         List.copyOf(machines.values()),
         s.waiters(),
-        s.served());
+        s.served(),
+        stateSince,
+        List.copyOf(departed),
+        spec == null ? "" : spec.notes());
   }
 
   @Override

@@ -1,0 +1,197 @@
+package dev.grange.node.ui;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.grange.node.testing.Browser;
+import dev.grange.node.testing.TestNode;
+import dev.grange.node.testing.TestRepos;
+import dev.grange.protocol.wire.Handshake;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.TestInstance;
+import org.openqa.selenium.By;
+import org.openqa.selenium.WebElement;
+
+/**
+ * The pages in a real Chromium against a real node on real Cassandra, with real agent processes
+ * of a reverse host type that the test starts and kills. Each page loads without a console error
+ * and fits a 360 px screen; the pool page shows an agent that connects and drops the one that is
+ * killed, without a reload; a build's page goes queued, running, ok by itself and shows each log
+ * line as the command writes it (the command waits for a gate file the test creates). Screenshots
+ * of every page land in {@code cluster-node/target/screenshots/}.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class PagesIT {
+  static final String FARM = """
+      grange.hosts {
+        ui-rev { pool = reverse, expected = 2, notes = "two boxes under the desk" }
+      }
+      grange.builders {
+        ui-gated {
+          host-type = ui-rev
+          notes = "prints a line, waits for its gate file, prints another"
+          steps = [
+            { name = gated, cmd = "/bin/sh", args = ["-c", "echo first line; while [ ! -f %1$s ]; do sleep 0.05; done; rm -f %1$s; echo second line"], sys = true, timeout = 2m }
+          ]
+        }
+      }
+      """;
+
+  private TestNode node;
+  private Browser browser;
+  private Path repo;
+  private Path gates;
+  /** Each build's command prints its first line, waits for this file, removes it and prints its second. */
+  private Path gate;
+  private final List<Process> agents = new ArrayList<>();
+
+  @BeforeAll
+  void start() throws Exception {
+    gates = Files.createTempDirectory(Path.of("target").toAbsolutePath(), "ui-gates");
+    repo = TestRepos.create("ui-repo", Map.of("README", "a repository for the page tests\n"));
+    gate = gates.resolve("gate");
+    node = new TestNode("pages", FARM.formatted(gate)).start();
+    browser = Browser.start("pages");
+  }
+
+  @AfterAll
+  void stop() throws Exception {
+    for (Process p : agents) {
+      p.destroyForcibly();
+      p.waitFor(30, TimeUnit.SECONDS);
+    }
+    if (browser != null) {
+      browser.close();
+    }
+    if (node != null) {
+      node.close();
+    }
+  }
+
+  @Test
+  @Order(1)
+  void anAgentShowsUpOnThePoolPageWithoutAReloadAndGoesWhenKilled() throws Exception {
+    browser.open(node.base() + "/");
+    browser.awaitVisible(By.cssSelector("#pools article"));
+    browser.script("window.notReloaded = true;");
+
+    Process agent = agent("desk-box-1");
+    WebElement row = browser.await("desk-box-1 on the pool page",
+        d -> d.findElements(By.cssSelector("#machines tr[data-hostname='desk-box-1']")).stream().findFirst().orElse(null));
+    assertTrue(row.getText().contains("ui-rev"), row.getText());
+    browser.await("the pool card to count it", d -> d.findElement(By.cssSelector("#pools article")).getText().contains(" of 2 expected"));
+    browser.screenshot("pools");
+    browser.await("the announcement", d -> d.findElement(By.id("announcer")).getAttribute("textContent").contains("desk-box-1 connected"));
+
+    agent.destroyForcibly();
+    browser.await("desk-box-1 gone from the pool page",
+        d -> d.findElements(By.cssSelector("#machines tr[data-hostname='desk-box-1']")).isEmpty());
+    browser.await("the card to name it missing", d -> d.findElement(By.cssSelector("#pools article")).getText().contains("desk-box-1"));
+    assertEquals(Boolean.TRUE, browser.script("return window.notReloaded === true;"), "the page was reloaded");
+    browser.assertNoConsoleErrors();
+  }
+
+  @Test
+  @Order(2)
+  void aBuildGoesQueuedRunningOkOnItsPageAndItsLogFollowsTheCommand() throws Exception {
+    agent("desk-box-2");
+    node.await("/api/v1/pools", p -> p.get(0).get("idle").asInt() >= 1, Duration.ofSeconds(60));
+    String a = submit();
+    node.await("/api/v1/builds/" + a, j -> j.get("state").asText().equals("running"), Duration.ofSeconds(60));
+    String b = submit(); // the one machine is busy with a: b waits
+
+    browser.open(node.base() + "/builds/" + b);
+    browser.script("window.notReloaded = true;");
+    browser.await("b queued", d -> state().equals("queued"));
+    browser.screenshot("build-queued");
+
+    browser.open(node.base() + "/queues");
+    WebElement waiter = browser.await("b in the queue", d -> d.findElements(By.cssSelector("tr[data-build='" + b + "']")).stream().findFirst().orElse(null));
+    assertTrue(waiter.getText().contains("no machine free"), waiter.getText());
+    browser.screenshot("queues");
+    browser.assertNoConsoleErrors();
+
+    browser.open(node.base() + "/builds/" + b);
+    browser.script("window.notReloaded = true;");
+    Files.writeString(gate, "a\n"); // a goes on and takes the gate away: b, next, waits for it again
+    browser.await("b running", d -> state().equals("running"));
+    browser.await("b's first line", d -> d.findElement(By.id("log")).getText().contains("first line"));
+    assertTrue(!browser.driver().findElement(By.id("log")).getText().contains("second line"), "the second line is not written yet");
+    browser.screenshot("build-running");
+    Files.writeString(gate, "b\n");
+    browser.await("b's second line", d -> d.findElement(By.id("log")).getText().contains("second line"));
+    browser.await("b ok", d -> state().equals("ok"));
+    assertEquals("first line\nsecond line\n", browser.script("return window.grangeUi.log();"));
+    assertEquals(Boolean.TRUE, browser.script("return window.notReloaded === true;"), "the page was reloaded");
+    String attempt = String.valueOf(browser.script("return document.querySelector('#attempts tbody tr').textContent;"));
+    assertTrue(attempt.contains("desk-box-2"), attempt);
+    browser.screenshot("build-ok");
+    browser.assertNoConsoleErrors();
+  }
+
+  @Test
+  @Order(3)
+  void everyPageLoadsWithoutConsoleErrorsAndFitsANarrowScreen() throws Exception {
+    for (String page : List.of("/", "/queues", "/builders")) {
+      browser.open(node.base() + page);
+      browser.awaitVisible(By.cssSelector("main h1"));
+      browser.await("the page's data on " + page, d -> !d.findElement(By.id("conn")).getText().contains("connecting")
+          || page.equals("/builders"));
+      browser.assertNoConsoleErrors();
+      browser.screenshot("page" + page.replace('/', '-'));
+    }
+    try {
+      browser.windowSize(360, 800);
+      for (String page : List.of("/", "/queues", "/builders")) {
+        browser.open(node.base() + page);
+        browser.awaitVisible(By.cssSelector("main h1"));
+        Object overflow = browser.script("return document.documentElement.scrollWidth - window.innerWidth;");
+        assertTrue(((Number) overflow).intValue() <= 0, page + " is wider than 360 px by " + overflow + " px");
+        browser.screenshot("narrow" + page.replace('/', '-'));
+      }
+    } finally {
+      browser.windowSize(1280, 900);
+    }
+  }
+
+  /** The state the build page shows (read in one script: the title is re-rendered as the build changes). */
+  private String state() {
+    return String.valueOf(browser.script("const b = document.querySelector('#title .badge'); return b ? b.textContent : '';"));
+  }
+
+  private String submit() throws Exception {
+    HttpResponse<String> r = node.post("/api/v1/builds",
+        "{\"builder\":\"ui-gated\",\"repo\":\"" + repo + "\",\"rev\":\"HEAD\"}");
+    assertEquals(202, r.statusCode(), r.body());
+    return TestNode.JSON.readTree(r.body()).get("id").asText();
+  }
+
+  private Process agent(String hostname) throws Exception {
+    Path key = Files.createTempFile(Path.of("target").toAbsolutePath(), "ui", ".key");
+    Files.writeString(key, Handshake.hostKey(TestNode.MASTER_KEY.getBytes(StandardCharsets.UTF_8), "ui-rev"));
+    Path log = Files.createTempFile(Path.of("target").toAbsolutePath(), "ui-" + hostname, ".log");
+    ProcessBuilder pb = new ProcessBuilder(
+            Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx128m",
+            "-cp", System.getProperty("java.class.path"), "dev.grange.agent.Main",
+            "--node", node.wsUrl(), "--host-type", "ui-rev", "--key-file", key.toString(), "--hostname", hostname)
+        .redirectErrorStream(true).redirectOutput(log.toFile());
+    Process p = pb.start();
+    agents.add(p);
+    return p;
+  }
+}

@@ -1,0 +1,141 @@
+// A build (/builds/<id>): summary, steps, attempts, and its log followed live from any offset.
+// The log is read as bytes from /api/v1/builds/<id>/log?from=<bytes so far>: a dropped stream is
+// picked up where it stopped, so no text is lost or shown twice. A failed build's failing part
+// is highlighted in the log and shown above it.
+import { Live, announce, badge, clearError, el, fmtDuration, fmtTime, getJson, markNav, shortRev, showError } from './common.js';
+
+markNav();
+const id = decodeURIComponent(location.pathname.split('/')[2] || '');
+const over = s => s === 'ok' || s === 'failed' || s === 'error' || s === 'cancelled';
+const logEl = document.getElementById('log');
+const logState = document.getElementById('log-state');
+let build = null;
+let offset = 0;          // bytes of the log received
+let logText = '';        // the text received, for highlighting
+let following = false;
+let highlighted = false;
+let lastState = null;
+
+/** For tests: the log as shown and the bytes received. */
+window.grangeUi = { log: () => logText, offset: () => offset, reconnects: 0 };
+
+async function refresh() {
+  try {
+    build = await getJson('/api/v1/builds/' + encodeURIComponent(id));
+    clearError();
+  } catch (e) {
+    showError(e.status === 404 ? 'No build ' + id + '.' : 'Could not load the build: ' + e.message);
+    return;
+  }
+  render();
+  if (!following) follow();
+  if (over(build.state) && !following && !highlighted) highlight();
+}
+
+function render() {
+  const b = build;
+  document.title = b.builder + ' ' + shortRev(b.rev) + ' · ' + b.state + ' · Grange';
+  document.getElementById('title').replaceChildren('Build ', el('code', {}, b.id), ' ', badge(b.state));
+  if (lastState !== b.state) {
+    if (lastState !== null) announce('Build ' + b.state);
+    lastState = b.state;
+  }
+  document.getElementById('summary').replaceChildren(el('dl', { class: 'card' },
+    el('dt', {}, 'Builder'), el('dd', {}, b.builder, ' on ', b.hostType),
+    el('dt', {}, 'Repository'), el('dd', {}, b.repo),
+    el('dt', {}, 'Commit'), el('dd', {}, el('code', {}, shortRev(b.rev)), ' ', b.subject || '', b.requestedRev && b.requestedRev !== b.rev ? ' (' + b.requestedRev + ')' : ''),
+    el('dt', {}, 'Requested'), el('dd', {}, fmtTime(b.submittedAtMs), ' by ', b.user, ', ', b.priority),
+    b.finishedAtMs ? el('dt', {}, 'Finished') : null, b.finishedAtMs ? el('dd', {}, fmtTime(b.finishedAtMs), ' after ', fmtDuration(b.finishedAtMs - b.submittedAtMs)) : null,
+    b.reason ? el('dt', {}, 'Reason') : null, b.reason ? el('dd', {}, b.reason) : null));
+  const steps = document.querySelector('#steps tbody');
+  steps.replaceChildren(...b.steps.map(s => el('tr', { 'data-step': s.name, 'data-state': s.state },
+    el('th', { scope: 'row' }, s.name),
+    el('td', {}, badge(s.state)),
+    el('td', {}, s.exitCode === undefined ? '' : String(s.exitCode)),
+    el('td', {}, s.durationMs !== undefined ? fmtDuration(s.durationMs) : s.startMs ? 'for ' + fmtDuration(Date.now() - s.startMs) : ''),
+    el('td', {}, s.outputBytes !== undefined ? s.outputBytes + ' bytes' : ''))));
+  const attempts = document.querySelector('#attempts tbody');
+  attempts.replaceChildren(...b.attempts.map(a => el('tr', {},
+    el('td', {}, String(a.attempt)),
+    el('td', {}, a.hostname, ' ', el('span', { class: 'muted' }, a.buildlet)),
+    el('td', {}, a.node),
+    el('td', {}, fmtTime(a.startMs)),
+    el('td', {}, a.endMs ? fmtTime(a.endMs) : ''),
+    el('td', { class: 'wrap' }, a.cause || ''))));
+}
+
+/** Reads the log from the bytes we have; on a drop, again from there; ends when the build is over. */
+async function follow() {
+  following = true;
+  const decoder = new TextDecoder('utf-8');
+  try {
+    logState.textContent = '(following)';
+    const r = await fetch('/api/v1/builds/' + encodeURIComponent(id) + '/log?from=' + offset);
+    if (!r.ok) throw new Error(r.status + ' ' + r.statusText);
+    const reader = r.body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      offset += value.length;
+      const text = decoder.decode(value, { stream: true });
+      if (text) append(text);
+    }
+    const tail = decoder.decode();
+    if (tail) append(tail);
+    following = false;
+    await refresh();
+    if (!over(build.state)) { window.grangeUi.reconnects++; setTimeout(follow, 500); }
+    else logState.textContent = '(' + offset + ' bytes)';
+  } catch (e) {
+    // A cut stream: what arrived is kept (offset counts whole bytes), the rest is asked for again.
+    const tail = decoder.decode();
+    if (tail) append(tail);
+    following = false;
+    window.grangeUi.reconnects++;
+    logState.textContent = '(reconnecting)';
+    setTimeout(follow, 1000);
+  }
+}
+
+function append(text) {
+  const atBottom = logEl.scrollTop + logEl.clientHeight >= logEl.scrollHeight - 4;
+  logText += text;
+  logEl.append(document.createTextNode(text));
+  if (atBottom) logEl.scrollTop = logEl.scrollHeight;
+}
+
+/** Marks the failing part of a failed build in the log and shows it above. */
+async function highlight() {
+  highlighted = true;
+  if (build.state !== 'failed') return;
+  let f;
+  try {
+    f = await getJson('/api/v1/builds/' + encodeURIComponent(id) + '/failure');
+  } catch (e) {
+    return;
+  }
+  const box = document.getElementById('failure');
+  const parts = [];
+  let at = 0;
+  const ranges = f.excerpts.filter(x => x.start >= 0 && x.end <= logText.length).sort((a, b) => a.start - b.start);
+  ranges.forEach((x, i) => {
+    if (x.start < at) return;
+    parts.push(document.createTextNode(logText.slice(at, x.start)));
+    parts.push(el('mark', { id: 'fail-' + (i + 1) }, logText.slice(x.start, x.end)));
+    at = x.end;
+  });
+  parts.push(document.createTextNode(logText.slice(at)));
+  logEl.replaceChildren(...parts);
+  box.replaceChildren(...f.excerpts.map((x, i) => el('section', { class: 'failure', 'aria-label': 'Failure ' + (i + 1) },
+    el('strong', {}, f.fallback ? 'The end of the log (no recognised failure)' :
+      [x.section, x.pkg, x.test].filter(Boolean).join(' · ') || 'Failure'),
+    ' ', el('a', { href: '#fail-' + (i + 1) }, 'in the log'),
+    el('pre', {}, x.snippet))));
+}
+
+new Live({
+  onSnapshot() { refresh(); },
+  onPatch(m) {
+    if ((m.builds || []).some(b => b.id === id)) refresh();
+  },
+});
