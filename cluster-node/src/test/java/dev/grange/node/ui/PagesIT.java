@@ -49,6 +49,12 @@ class PagesIT {
             { name = gated, cmd = "/bin/sh", args = ["-c", "echo first line; while [ ! -f %1$s ]; do sleep 0.05; done; rm -f %1$s; echo second line"], sys = true, timeout = 2m }
           ]
         }
+        ui-fails {
+          host-type = ui-rev
+          steps = [
+            { name = breaks, cmd = "/bin/sh", args = ["-c", "echo compiling; echo 'main.go:3: undefined: frob' >&2; exit 3"], sys = true, timeout = 1m }
+          ]
+        }
       }
       """;
 
@@ -146,6 +152,23 @@ class PagesIT {
 
   @Test
   @Order(3)
+  void aFailedBuildShowsItsFailingPartAboveTheLogAndMarksItInTheLog() throws Exception {
+    HttpResponse<String> r = node.post("/api/v1/builds", "{\"builder\":\"ui-fails\",\"repo\":\"" + repo + "\",\"rev\":\"HEAD\"}");
+    assertEquals(202, r.statusCode(), r.body());
+    String id = TestNode.JSON.readTree(r.body()).get("id").asText();
+    browser.open(node.base() + "/builds/" + id);
+    browser.await("the build failed", d -> state().equals("failed"));
+    WebElement box = browser.await("the failure box", d -> d.findElements(By.cssSelector("#failure .failure")).stream().findFirst().orElse(null));
+    String text = String.valueOf(browser.script("return document.querySelector('#failure .failure').textContent;"));
+    assertTrue(text.contains("breaks") && text.contains("exit status 3") && text.contains("undefined: frob"), text);
+    String marked = String.valueOf(browser.script("return document.querySelector('#log mark').textContent;"));
+    assertTrue(marked.contains("undefined: frob"), marked);
+    browser.screenshot("build-failed");
+    browser.assertNoConsoleErrors();
+  }
+
+  @Test
+  @Order(4)
   void everyPageLoadsWithoutConsoleErrorsAndFitsANarrowScreen() throws Exception {
     for (String page : List.of("/", "/queues", "/builders")) {
       browser.open(node.base() + page);

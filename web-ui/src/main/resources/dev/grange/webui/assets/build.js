@@ -12,7 +12,8 @@ const logState = document.getElementById('log-state');
 let build = null;
 let offset = 0;          // bytes of the log received
 let logText = '';        // the text received, for highlighting
-let following = false;
+let followStarted = false;
+let logDone = false;     // the log stream ended with the build over: logText is the whole log
 let highlighted = false;
 let lastState = null;
 
@@ -28,8 +29,11 @@ async function refresh() {
     return;
   }
   render();
-  if (!following) follow();
-  if (over(build.state) && !following && !highlighted) highlight();
+  if (!followStarted) {
+    followStarted = true;
+    follow();
+  }
+  if (logDone && !highlighted) highlight();
 }
 
 function render() {
@@ -50,7 +54,7 @@ function render() {
   const steps = document.querySelector('#steps tbody');
   steps.replaceChildren(...b.steps.map(s => el('tr', { 'data-step': s.name, 'data-state': s.state },
     el('th', { scope: 'row' }, s.name),
-    el('td', {}, badge(s.state)),
+    el('td', {}, stepBadge(s.state)),
     el('td', {}, s.exitCode === undefined ? '' : String(s.exitCode)),
     el('td', {}, s.durationMs !== undefined ? fmtDuration(s.durationMs) : s.startMs ? 'for ' + fmtDuration(Date.now() - s.startMs) : ''),
     el('td', {}, s.outputBytes !== undefined ? s.outputBytes + ' bytes' : ''))));
@@ -64,9 +68,16 @@ function render() {
     el('td', { class: 'wrap' }, a.cause || ''))));
 }
 
+/** A step's state is "ok", "running", "pending", "interrupted" or how its command ended ("exit status 2", "timeout"). */
+function stepBadge(state) {
+  const known = ['ok', 'running', 'pending', 'queued', 'cancelled'];
+  const b = badge(state);
+  if (!known.includes(state)) b.className = 'badge s-failed';
+  return b;
+}
+
 /** Reads the log from the bytes we have; on a drop, again from there; ends when the build is over. */
 async function follow() {
-  following = true;
   const decoder = new TextDecoder('utf-8');
   try {
     logState.textContent = '(following)';
@@ -82,15 +93,19 @@ async function follow() {
     }
     const tail = decoder.decode();
     if (tail) append(tail);
-    following = false;
     await refresh();
-    if (!over(build.state)) { window.grangeUi.reconnects++; setTimeout(follow, 500); }
-    else logState.textContent = '(' + offset + ' bytes)';
+    if (build && over(build.state)) {
+      logState.textContent = '(' + offset + ' bytes)';
+      logDone = true;
+      if (!highlighted) highlight();
+    } else {
+      window.grangeUi.reconnects++;
+      setTimeout(follow, 500);
+    }
   } catch (e) {
     // A cut stream: what arrived is kept (offset counts whole bytes), the rest is asked for again.
     const tail = decoder.decode();
     if (tail) append(tail);
-    following = false;
     window.grangeUi.reconnects++;
     logState.textContent = '(reconnecting)';
     setTimeout(follow, 1000);
@@ -104,33 +119,29 @@ function append(text) {
   if (atBottom) logEl.scrollTop = logEl.scrollHeight;
 }
 
-/** Marks the failing part of a failed build in the log and shows it above. */
-async function highlight() {
+/**
+ * Marks the failing part of a failed build in the log and shows it above: for now the last
+ * lines of the log (where a command's error usually is); Go-aware extraction comes with the
+ * server's failure parser.
+ */
+const TAIL_LINES = 30;
+function highlight() {
   highlighted = true;
-  if (build.state !== 'failed') return;
-  let f;
-  try {
-    f = await getJson('/api/v1/builds/' + encodeURIComponent(id) + '/failure');
-  } catch (e) {
-    return;
+  if (build.state !== 'failed' || !logText) return;
+  let start = logText.length;
+  for (let n = 0; n <= TAIL_LINES && start > 0; ) {
+    start = logText.lastIndexOf('\n', start - 1);
+    if (start < 0) { start = 0; break; }
+    n++;
   }
-  const box = document.getElementById('failure');
-  const parts = [];
-  let at = 0;
-  const ranges = f.excerpts.filter(x => x.start >= 0 && x.end <= logText.length).sort((a, b) => a.start - b.start);
-  ranges.forEach((x, i) => {
-    if (x.start < at) return;
-    parts.push(document.createTextNode(logText.slice(at, x.start)));
-    parts.push(el('mark', { id: 'fail-' + (i + 1) }, logText.slice(x.start, x.end)));
-    at = x.end;
-  });
-  parts.push(document.createTextNode(logText.slice(at)));
-  logEl.replaceChildren(...parts);
-  box.replaceChildren(...f.excerpts.map((x, i) => el('section', { class: 'failure', 'aria-label': 'Failure ' + (i + 1) },
-    el('strong', {}, f.fallback ? 'The end of the log (no recognised failure)' :
-      [x.section, x.pkg, x.test].filter(Boolean).join(' · ') || 'Failure'),
-    ' ', el('a', { href: '#fail-' + (i + 1) }, 'in the log'),
-    el('pre', {}, x.snippet))));
+  if (start > 0) start++;
+  const excerpt = logText.slice(start);
+  logEl.replaceChildren(document.createTextNode(logText.slice(0, start)), el('mark', { id: 'fail-1' }, excerpt));
+  const failed = build.steps.find(s => s.state !== 'ok' && s.state !== 'pending');
+  document.getElementById('failure').replaceChildren(el('section', { class: 'failure', 'aria-label': 'Failure' },
+    el('strong', {}, failed ? 'Step ' + failed.name + ': ' + failed.state : 'Failed'), ' ',
+    el('a', { href: '#fail-1' }, 'in the log'),
+    el('pre', {}, excerpt)));
 }
 
 new Live({
