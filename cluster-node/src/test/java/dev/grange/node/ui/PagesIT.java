@@ -117,9 +117,9 @@ class PagesIT {
   void aBuildGoesQueuedRunningOkOnItsPageAndItsLogFollowsTheCommand() throws Exception {
     agent("desk-box-2");
     node.await("/api/v1/pools", p -> p.get(0).get("idle").asInt() >= 1, Duration.ofSeconds(60));
-    String a = submit();
+    String a = submit("ui-gated");
     node.await("/api/v1/builds/" + a, j -> j.get("state").asText().equals("running"), Duration.ofSeconds(60));
-    String b = submit(); // the one machine is busy with a: b waits
+    String b = submit("ui-gated"); // the one machine is busy with a: b waits
 
     browser.open(node.base() + "/builds/" + b);
     browser.script("window.notReloaded = true;");
@@ -153,12 +153,10 @@ class PagesIT {
   @Test
   @Order(3)
   void aFailedBuildShowsItsFailingPartAboveTheLogAndMarksItInTheLog() throws Exception {
-    HttpResponse<String> r = node.post("/api/v1/builds", "{\"builder\":\"ui-fails\",\"repo\":\"" + repo + "\",\"rev\":\"HEAD\"}");
-    assertEquals(202, r.statusCode(), r.body());
-    String id = TestNode.JSON.readTree(r.body()).get("id").asText();
+    String id = submit("ui-fails");
     browser.open(node.base() + "/builds/" + id);
     browser.await("the build failed", d -> state().equals("failed"));
-    WebElement box = browser.await("the failure box", d -> d.findElements(By.cssSelector("#failure .failure")).stream().findFirst().orElse(null));
+    browser.await("the failure box", d -> d.findElements(By.cssSelector("#failure .failure")).stream().findFirst().orElse(null));
     String text = String.valueOf(browser.script("return document.querySelector('#failure .failure').textContent;"));
     assertTrue(text.contains("breaks") && text.contains("exit status 3") && text.contains("undefined: frob"), text);
     String marked = String.valueOf(browser.script("return document.querySelector('#log mark').textContent;"));
@@ -197,9 +195,9 @@ class PagesIT {
     return String.valueOf(browser.script("const b = document.querySelector('#title .badge'); return b ? b.textContent : '';"));
   }
 
-  private String submit() throws Exception {
+  private String submit(String builder) throws Exception {
     HttpResponse<String> r = node.post("/api/v1/builds",
-        "{\"builder\":\"ui-gated\",\"repo\":\"" + repo + "\",\"rev\":\"HEAD\"}");
+        "{\"builder\":\"" + builder + "\",\"repo\":\"" + repo + "\",\"rev\":\"HEAD\"}");
     assertEquals(202, r.statusCode(), r.body());
     return TestNode.JSON.readTree(r.body()).get("id").asText();
   }
