@@ -4,6 +4,7 @@ import com.typesafe.config.Config;
 import dev.grange.node.api.ApiErrors;
 import dev.grange.node.api.ApiRoutes;
 import dev.grange.node.api.ApiSettings;
+import dev.grange.node.api.DashboardRoutes;
 import dev.grange.node.buildlet.Buildlet;
 import dev.grange.node.buildlet.BuildletSession;
 import dev.grange.node.buildlet.ConnectRoute;
@@ -19,6 +20,7 @@ import org.apache.pekko.actor.typed.pubsub.Topic;
 import dev.grange.node.pool.LocalPool;
 import dev.grange.node.schedule.HostPool;
 import dev.grange.node.source.Sources;
+import dev.grange.node.store.BuildIndex;
 import dev.grange.node.store.LogStore;
 import dev.grange.node.store.StoreHealth;
 import java.time.Duration;
@@ -71,6 +73,8 @@ public final class GrangeNode extends AllDirectives {
       }
       Executor blocking = system.dispatchers().lookup(DispatcherSelector.fromConfig("grange.blocking-dispatcher"));
       LogStore logs = LogStore.create(system, settings.keyspace(), config.getBoolean("grange.store.autocreate"), LogStore.writeDeadline(config));
+      BuildIndex index = BuildIndex.create(system, settings.keyspace(), config.getBoolean("grange.store.autocreate"));
+      BuildIndex.Registered.get(system).use(index::record);
       Sources sources = new Sources(settings.varDir().resolve("sources"));
       ClusterSharding sharding = ClusterSharding.get(system);
 
@@ -113,7 +117,8 @@ public final class GrangeNode extends AllDirectives {
           "live-hub", Props.empty());
       LiveRoute live = new LiveRoute(system, hub, Duration.ofSeconds(15));
       GrangeNode shell = new GrangeNode(system, settings, null, logs);
-      Route route = shell.concat(connect.route(), live.route(), api.route(), new WebUi().route(), shell.root());
+      Route route = shell.concat(connect.route(), live.route(),
+          new DashboardRoutes(index, settings.farm(), health).route(), api.route(), new WebUi().route(), shell.root());
       ServerBinding binding =
           Http.get(system)
               .newServerAt(settings.httpInterface(), settings.httpPort())

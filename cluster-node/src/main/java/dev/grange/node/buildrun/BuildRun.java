@@ -201,6 +201,9 @@ public final class BuildRun
               } else {
                 idleLater();
               }
+              if (s.status() != Status.NEW) {
+                published(s); // repairs an index row or a live note lost with a crash or an outage
+              }
             })
         .build();
   }
@@ -463,8 +466,12 @@ public final class BuildRun
    */
   /** After each persisted change of the build's state (queued, attempt, step, end): the live UI hears of it. */
   private void published(BuildRunState s) {
-    LiveTopic.get(ctx.getSystem()).notes().buildChanged(
-        new LiveNote.BuildChanged(buildId, BuildJson.state(s), s.spec().builder(), s.spec().repo(), s.spec().rev()));
+    String state = BuildJson.state(s);
+    BuildSpec spec = s.spec();
+    LiveTopic.get(ctx.getSystem()).notes().buildChanged(new LiveNote.BuildChanged(buildId, state, spec.builder(), spec.repo(), spec.rev()));
+    dev.grange.node.store.BuildIndex.Registered.get(ctx.getSystem()).writer().record(new dev.grange.node.store.BuildIndex.Entry(
+        spec.repo(), spec.branch() == null ? "" : spec.branch(), spec.commitTimeMs(), spec.rev(), spec.builder(), spec.submittedAtMs(),
+        buildId, state, spec.subject() == null ? "" : spec.subject()));
   }
 
   private void finished(BuildRunState s) {

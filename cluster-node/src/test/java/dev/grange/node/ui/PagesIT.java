@@ -3,6 +3,7 @@ package dev.grange.node.ui;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.grange.node.testing.Browser;
 import dev.grange.node.testing.TestNode;
 import dev.grange.node.testing.TestRepos;
@@ -167,8 +168,26 @@ class PagesIT {
 
   @Test
   @Order(4)
+  void theDashboardShowsTheBuildsOfEachCommitByBuilderAndTheSameAsJson() throws Exception {
+    browser.open(node.base() + "/dashboard");
+    WebElement ok = browser.await("the ok cell", d -> d.findElements(By.cssSelector("td.cell[data-builder='ui-gated'] a")).stream().findFirst().orElse(null));
+    String failed = String.valueOf(browser.script("const c = document.querySelector(\"td.cell[data-builder='ui-fails']\"); return c ? c.dataset.state : '';"));
+    assertEquals("failed", failed);
+    assertTrue(ok.getAttribute("href").contains("/builds/"), ok.getAttribute("href"));
+    browser.screenshot("dashboard");
+    browser.assertNoConsoleErrors();
+    JsonNode grid = node.json("/dashboard?mode=json");
+    assertEquals(grid, node.json("/api/v1/dashboard"));
+    assertEquals(repo.toString(), grid.get("repo").asText());
+    JsonNode cells = grid.get("commits").get(0).get("cells");
+    assertEquals("ok", cells.get("ui-gated").get("state").asText(), grid.toString());
+    assertEquals("failed", cells.get("ui-fails").get("state").asText(), grid.toString());
+  }
+
+  @Test
+  @Order(5)
   void everyPageLoadsWithoutConsoleErrorsAndFitsANarrowScreen() throws Exception {
-    for (String page : List.of("/", "/queues", "/builders")) {
+    for (String page : List.of("/", "/queues", "/builders", "/dashboard")) {
       browser.open(node.base() + page);
       browser.awaitVisible(By.cssSelector("main h1"));
       browser.await("the page's data on " + page, d -> !d.findElement(By.id("conn")).getText().contains("connecting")
@@ -178,7 +197,7 @@ class PagesIT {
     }
     try {
       browser.windowSize(360, 800);
-      for (String page : List.of("/", "/queues", "/builders")) {
+      for (String page : List.of("/", "/queues", "/builders", "/dashboard")) {
         browser.open(node.base() + page);
         browser.awaitVisible(By.cssSelector("main h1"));
         Object overflow = browser.script("return document.documentElement.scrollWidth - window.innerWidth;");
