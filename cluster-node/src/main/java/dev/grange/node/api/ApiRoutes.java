@@ -65,6 +65,7 @@ public final class ApiRoutes extends AllDirectives {
   private final Executor blocking;
   private final long maxBody;
   private final LogFollower logs;
+  private final FailureRoute failures;
   private final StoreHealth health;
   private final Duration ask;
   private final SecureRandom random = new SecureRandom();
@@ -80,6 +81,7 @@ public final class ApiRoutes extends AllDirectives {
     this.health = health;
     this.ask = api.askTimeout();
     this.logs = new LogFollower(system, logStore, logPoll, api.logOutageDeadline());
+    this.failures = new FailureRoute(system, logs, this::getBuild);
   }
 
   public Route route() {
@@ -114,7 +116,8 @@ public final class ApiRoutes extends AllDirectives {
             delete(() -> onSuccess(cancel(id), this::complete)),
             methodNotAllowed())),
         path("log", () -> get(() -> parameterOptional("from", from ->
-            parameterOptional("attempt", att -> followLog(id, from.orElse("0"), att.orElse("0")))))));
+            parameterOptional("attempt", att -> followLog(id, from.orElse("0"), att.orElse("0")))))),
+        path("failure", () -> get(() -> onSuccess(failures.failure(id), this::complete))));
   }
 
   private Route methodNotAllowed() {

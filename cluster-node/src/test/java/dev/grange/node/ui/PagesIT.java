@@ -53,7 +53,7 @@ class PagesIT {
         ui-fails {
           host-type = ui-rev
           steps = [
-            { name = breaks, cmd = "/bin/sh", args = ["-c", "echo compiling; echo 'main.go:3: undefined: frob' >&2; exit 3"], sys = true, timeout = 1m }
+            { name = breaks, cmd = "/bin/sh", args = ["-c", "echo 'ok  \\tstrings\\t0.1s'; echo '=== RUN   TestFrob'; echo '    frob_test.go:9: frob is 2, want 3'; echo '--- FAIL: TestFrob (0.00s)'; echo FAIL; echo 'FAIL\\texample.com/frob\\t0.01s'; echo 'ok  \\texample.com/other\\t0.1s'; exit 1"], sys = true, timeout = 1m }
           ]
         }
       }
@@ -138,11 +138,14 @@ class PagesIT {
     Files.writeString(gate, "a\n"); // a goes on and takes the gate away: b, next, waits for it again
     browser.await("b running", d -> state().equals("running"));
     browser.await("b's first line", d -> d.findElement(By.id("log")).getText().contains("first line"));
+    HttpResponse<String> early = node.get("/api/v1/builds/" + b + "/failure");
+    assertEquals(409, early.statusCode(), early.body()); // what failed is known when it is over
     assertTrue(!browser.driver().findElement(By.id("log")).getText().contains("second line"), "the second line is not written yet");
     browser.screenshot("build-running");
     Files.writeString(gate, "b\n");
     browser.await("b's second line", d -> d.findElement(By.id("log")).getText().contains("second line"));
     browser.await("b ok", d -> state().equals("ok"));
+    assertEquals(0, node.json("/api/v1/builds/" + b + "/failure").get("failures").size());
     assertEquals("first line\nsecond line\n", browser.script("return window.grangeUi.log();"));
     assertEquals(Boolean.TRUE, browser.script("return window.notReloaded === true;"), "the page was reloaded");
     String attempt = String.valueOf(browser.script("return document.querySelector('#attempts tbody tr').textContent;"));
@@ -159,9 +162,18 @@ class PagesIT {
     browser.await("the build failed", d -> state().equals("failed"));
     browser.await("the failure box", d -> d.findElements(By.cssSelector("#failure .failure")).stream().findFirst().orElse(null));
     String text = String.valueOf(browser.script("return document.querySelector('#failure .failure').textContent;"));
-    assertTrue(text.contains("breaks") && text.contains("exit status 3") && text.contains("undefined: frob"), text);
-    String marked = String.valueOf(browser.script("return document.querySelector('#log mark').textContent;"));
-    assertTrue(marked.contains("undefined: frob"), marked);
+    assertTrue(text.contains("example.com/frob TestFrob") && text.contains("frob is 2, want 3"), text);
+    String steps = String.valueOf(browser.script("return document.querySelector('#failure').textContent;"));
+    assertTrue(steps.contains("breaks") && steps.contains("exit status 1"), steps);
+    // The test's lines are marked, not the package that passed before it or after it.
+    String marked = String.valueOf(browser.script("return [...document.querySelectorAll('#log mark')].map(m => m.textContent).join('|');"));
+    assertEquals("=== RUN   TestFrob\n    frob_test.go:9: frob is 2, want 3\n--- FAIL: TestFrob (0.00s)\n", marked);
+    JsonNode failure = node.json("/api/v1/builds/" + id + "/failure");
+    assertEquals(1, failure.get("failures").size(), failure.toString());
+    JsonNode f = failure.get("failures").get(0);
+    assertEquals("example.com/frob", f.get("pkg").asText());
+    assertEquals("TestFrob", f.get("test").asText());
+    assertEquals("[[2,4]]", f.get("lines").toString());
     browser.screenshot("build-failed");
     browser.assertNoConsoleErrors();
   }

@@ -120,28 +120,64 @@ function append(text) {
 }
 
 /**
- * Marks the failing part of a failed build in the log and shows it above: for now the last
- * lines of the log (where a command's error usually is); Go-aware extraction comes with the
- * server's failure parser.
+ * Marks what failed in a failed build, as the server finds it in the log (GET
+ * /api/v1/builds/<id>/failure: Go's test and build verdicts, a crash's running test, or the last
+ * lines before the end), and shows each failure's snippet above the log with a link to its place.
  */
-const TAIL_LINES = 30;
-function highlight() {
+async function highlight() {
   highlighted = true;
-  if (build.state !== 'failed' || !logText) return;
-  let start = logText.length;
-  for (let n = 0; n <= TAIL_LINES && start > 0; ) {
-    start = logText.lastIndexOf('\n', start - 1);
-    if (start < 0) { start = 0; break; }
-    n++;
+  if (build.state !== 'failed') return;
+  const box = document.getElementById('failure');
+  let found;
+  try {
+    found = await getJson('/api/v1/builds/' + encodeURIComponent(id) + '/failure');
+  } catch (e) {
+    box.replaceChildren(el('section', { class: 'failure', 'aria-label': 'Failure' },
+      'Could not find what failed: ' + e.message));
+    return;
   }
-  if (start > 0) start++;
-  const excerpt = logText.slice(start);
-  logEl.replaceChildren(document.createTextNode(logText.slice(0, start)), el('mark', { id: 'fail-1' }, excerpt));
+  const fails = found.failures || [];
+  markLines(fails);
   const failed = build.steps.find(s => s.state !== 'ok' && s.state !== 'pending');
-  document.getElementById('failure').replaceChildren(el('section', { class: 'failure', 'aria-label': 'Failure' },
-    el('strong', {}, failed ? 'Step ' + failed.name + ': ' + failed.state : 'Failed'), ' ',
-    el('a', { href: '#fail-1' }, 'in the log'),
-    el('pre', {}, excerpt)));
+  const step = failed ? 'Step ' + failed.name + ': ' + failed.state : 'Failed';
+  box.replaceChildren(...fails.map((f, k) => el('section', { class: 'failure', 'aria-label': 'Failure ' + (k + 1), 'data-failure': String(k + 1) },
+    el('strong', {}, f.title), ' ',
+    el('span', { class: 'muted' }, [f.mode && '(' + f.mode + ')', f.section && 'in ' + f.section].filter(Boolean).join(' ')), ' ',
+    document.getElementById('fail-' + (k + 1)) ? el('a', { href: '#fail-' + (k + 1) }, 'in the log') : '',
+    el('pre', {}, f.snippet))),
+    fails.length ? el('p', { class: 'muted' }, step, found.whole ? '' : ' (the log is long: its last part was read)') : el('p', {}, step));
+  announce(fails.length === 1 ? 'Failure: ' + fails[0].title : fails.length + ' failures');
+}
+
+/** Wraps each failure's snippet lines (1-based ranges) of the log in a mark; the first gets id fail-K. */
+function markLines(fails) {
+  const owner = new Map();
+  fails.forEach((f, k) => (f.snippetLines || []).forEach(([from, to]) => {
+    for (let n = from; n <= to; n++) if (!owner.has(n)) owner.set(n, k + 1);
+  }));
+  if (!owner.size) return;
+  const lines = logText.split(/(?<=\n)/);
+  const parts = [];
+  let run = '';
+  let runOwner;
+  const flush = () => {
+    if (!run) return;
+    if (runOwner === undefined) {
+      parts.push(document.createTextNode(run));
+    } else {
+      const m = el('mark', { 'data-failure': String(runOwner) }, run);
+      if (!document.getElementById('fail-' + runOwner) && !parts.some(p => p.id === 'fail-' + runOwner)) m.id = 'fail-' + runOwner;
+      parts.push(m);
+    }
+    run = '';
+  };
+  lines.forEach((line, i) => {
+    const o = owner.get(i + 1);
+    if (o !== runOwner) { flush(); runOwner = o; }
+    run += line;
+  });
+  flush();
+  logEl.replaceChildren(...parts);
 }
 
 new Live({
