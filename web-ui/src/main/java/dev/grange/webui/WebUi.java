@@ -51,7 +51,7 @@ public final class WebUi extends AllDirectives {
         "pools", render(layout, new Page("Pool status", "pools", true)),
         "queues", render(layout, new Page("Queues", "queues", false)),
         "dashboard", render(layout, new Page("Dashboard", "dashboard", false)),
-        "builders", render(layout, new Page("Builders", "builders", false)),
+        "builders", render(layout, new Page("Builders", "builders", true)),
         "build", render(layout, new Page("Build", "build", false)));
   }
 

@@ -170,7 +170,8 @@ public final class ApiRoutes extends AllDirectives {
         .thenCompose(commit -> {
           String id = newBuildId();
           BuildSpec spec = new BuildSpec(id, builder.name(), builder.hostType(), builder.steps(), repo, commit.sha(), rev,
-              commit.commitTimeMs(), commit.subject(), rev.equals(commit.sha()) ? "" : rev, priority, user, System.currentTimeMillis());
+              commit.commitTimeMs(), commit.subject(), rev.equals(commit.sha()) ? "" : rev, priority, user, System.currentTimeMillis(),
+              commit.author());
           return sharding.entityRefFor(BuildRun.ENTITY_KEY, id)
               .<StatusReply<org.apache.pekko.Done>>ask(rt -> new BuildRun.Start(spec, rt, spec.submittedAtMs() + ask.toMillis()), ask)
               .exceptionally(t -> {

@@ -26,6 +26,7 @@ public final class BuildJson {
     n.put("rev", s.spec().rev());
     n.put("requestedRev", s.spec().requestedRev());
     n.put("subject", s.spec().subject());
+    n.put("author", s.spec().author());
     n.put("priority", s.spec().priority().name().toLowerCase(Locale.ROOT).replace('_', '-'));
     n.put("user", s.spec().user());
     n.put("submittedAtMs", s.spec().submittedAtMs());

@@ -70,7 +70,7 @@ public final class DashboardGrid {
       ObjectNode c = cs.addObject();
       c.put("rev", rev);
       c.put("shortRev", rev.length() > 10 ? rev.substring(0, 10) : rev);
-      c.put("author", "");
+      c.put("author", authorName(first.author()));
       c.put("timeMs", first.commitTimeMs());
       c.put("subject", first.subject());
       ObjectNode cells = c.putObject("cells");
@@ -83,6 +83,12 @@ public final class DashboardGrid {
       });
     }
     return o;
+  }
+
+  /** "Name <email>" to "Name": the grid names people, it does not publish their addresses. */
+  static String authorName(String author) {
+    int lt = author.indexOf(" <");
+    return (lt < 0 ? author : author.substring(0, lt)).strip();
   }
 
   static String os(String hostType) {

@@ -35,7 +35,43 @@ public final class DashboardRoutes extends AllDirectives {
   public Route route() {
     return get(() -> concat(
         path(PathMatchers.segment("api").slash("v1").slash("dashboard"), this::grid),
-        path("dashboard", () -> parameter("mode", mode -> mode.equals("json") ? grid() : reject()))));
+        path("dashboard", () -> parameter("mode", mode -> mode.equals("json") ? grid() : reject())),
+        path(PathMatchers.segment("api").slash("v1").slash("builders").slash(PathMatchers.segment()).slash("durations"), this::durations)));
+  }
+
+  /**
+   * {@code GET /api/v1/builders/{name}/durations?limit=N}: the builder's finished builds, newest
+   * first (default 50, at most 500): id, finishedAtMs, durationMs (its last attempt), queuedMs,
+   * state. 404 for a builder the config does not have, 400 for a bad limit.
+   */
+  private Route durations(String builder) {
+    if (farm.builder(builder).isEmpty()) {
+      return complete(ApiErrors.response(StatusCodes.NOT_FOUND, "unknown_builder", "no builder " + builder));
+    }
+    if (health.down()) {
+      return complete(ApiErrors.storeUnavailable(health.status().describe()));
+    }
+    return parameterOptional("limit", limit -> {
+      int n;
+      try {
+        n = Integer.parseInt(limit.orElse("50"));
+        if (n < 1 || n > 500) {
+          throw new NumberFormatException();
+        }
+      } catch (NumberFormatException e) {
+        return complete(ApiErrors.response(StatusCodes.BAD_REQUEST, "bad_parameter", "limit must be a whole number from 1 to 500"));
+      }
+      return onSuccess(index.durations(builder, n), rows -> {
+        com.fasterxml.jackson.databind.node.ObjectNode o = ApiErrors.JSON.createObjectNode();
+        o.put("builder", builder);
+        var a = o.putArray("builds");
+        for (BuildIndex.Finished f : rows) {
+          a.addObject().put("id", f.buildId()).put("finishedAtMs", f.finishedAtMs()).put("durationMs", f.durationMs())
+              .put("queuedMs", f.queuedMs()).put("state", f.state());
+        }
+        return complete(ApiRoutes.json(StatusCodes.OK, o));
+      });
+    });
   }
 
   private Route grid() {

@@ -469,9 +469,13 @@ public final class BuildRun
     String state = BuildJson.state(s);
     BuildSpec spec = s.spec();
     LiveTopic.get(ctx.getSystem()).notes().buildChanged(new LiveNote.BuildChanged(buildId, state, spec.builder(), spec.repo(), spec.rev()));
+    long finished = s.status() == Status.DONE ? s.finishedAtMs() : 0;
+    BuildRunState.Attempt last = s.lastAttempt();
+    long ranFrom = last == null ? finished : last.startMs();
     dev.grange.node.store.BuildIndex.Registered.get(ctx.getSystem()).writer().record(new dev.grange.node.store.BuildIndex.Entry(
         spec.repo(), spec.branch() == null ? "" : spec.branch(), spec.commitTimeMs(), spec.rev(), spec.builder(), spec.submittedAtMs(),
-        buildId, state, spec.subject() == null ? "" : spec.subject()));
+        buildId, state, spec.subject() == null ? "" : spec.subject(), spec.author(),
+        finished, finished == 0 ? 0 : Math.max(0, finished - ranFrom), finished == 0 ? 0 : Math.max(0, ranFrom - spec.submittedAtMs())));
   }
 
   private void finished(BuildRunState s) {

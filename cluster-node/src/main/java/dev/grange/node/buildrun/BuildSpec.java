@@ -12,6 +12,7 @@ import java.util.List;
  * @param repo a git URL or a local repository path
  * @param rev the full commit sha the request's rev resolved to
  * @param requestedRev the rev as the user wrote it
+ * @param author the commit's author ("" when not known: a build accepted before it was kept)
  */
 public record BuildSpec(
     String buildId,
@@ -26,9 +27,19 @@ public record BuildSpec(
     String branch,
     PriorityClass priority,
     String user,
-    long submittedAtMs)
+    long submittedAtMs,
+    String author)
     implements CborSerializable {
   public BuildSpec {
     steps = List.copyOf(steps);
+    author = author == null ? "" : author;
+  }
+
+  /** A build whose commit's author is not known. */
+  public BuildSpec(String buildId, String builder, String hostType, List<StepSpec> steps, String repo, String rev,
+      String requestedRev, long commitTimeMs, String subject, String branch, PriorityClass priority, String user,
+      long submittedAtMs) {
+    this(buildId, builder, hostType, steps, repo, rev, requestedRev, commitTimeMs, subject, branch, priority, user,
+        submittedAtMs, "");
   }
 }

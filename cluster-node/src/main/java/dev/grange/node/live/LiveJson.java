@@ -35,6 +35,13 @@ public final class LiveJson {
       p.putNull("oldestWaitSinceMs");
     }
     p.put("served", v.served());
+    p.put("creating", v.creating());
+    if (v.limit() > 0) {
+      p.put("quotaUsed", v.machines().size() + v.creating());
+      p.put("quotaLimit", v.limit());
+    } else {
+      p.putNull("quotaLimit");
+    }
     p.put("notes", v.notes());
     ArrayNode missing = p.putArray("missing");
     int shortBy = v.expected() - v.machines().size();
@@ -73,13 +80,19 @@ public final class LiveJson {
 
   /** Why a waiter waits, in words for the queues page. */
   static String why(HostPool.PoolView v, HostPoolEvents.Waiter w) {
-    if (v.machines().isEmpty()) {
-      return v.pool().equals("reverse") ? "no machine connected" : "instance being created";
-    }
     long idle = v.machines().stream().filter(HostPool.Machine::idle).count();
     if (idle > 0) {
       boolean onlyAvoided = v.machines().stream().filter(HostPool.Machine::idle).allMatch(m -> w.avoid().contains(m.info().agentId()));
       return onlyAvoided ? "waits for a machine its failed attempt did not run on" : "a machine is being leased to it";
+    }
+    if (v.creating() > 0) {
+      return "instance being created (" + v.creating() + " starting)";
+    }
+    if (v.limit() > 0 && v.machines().size() >= v.limit()) {
+      return "quota: " + v.machines().size() + " of " + v.limit() + " machines, all busy";
+    }
+    if (v.machines().isEmpty()) {
+      return v.pool().equals("reverse") ? "no machine connected" : "no machine yet";
     }
     long quarantined = v.machines().stream().filter(HostPool.Machine::quarantined).count();
     if (quarantined == v.machines().size()) {

@@ -181,10 +181,16 @@ public final class LocalPool extends AbstractBehavior<LocalPool.Command> {
       getContext().getLog().info("Pool [{}]: {} connected, {} starting, {} waiting: starting {} local agent(s)",
           o.hostType(), connected, starting, o.view().waiters().size(), n);
     }
+    List<String> started = new ArrayList<>();
     for (int i = 0; i < n; i++) {
-      if (!start(o.hostType())) {
+      String instance = start(o.hostType());
+      if (instance == null) {
         break;
       }
+      started.add(instance);
+    }
+    if (!started.isEmpty()) {
+      tellPool(o.hostType(), new HostPool.InstancesCreating(started));
     }
     return this;
   }
@@ -193,6 +199,7 @@ public final class LocalPool extends AbstractBehavior<LocalPool.Command> {
     for (Map.Entry<String, Map<String, Process>> e : running.entrySet()) {
       if (e.getValue().remove(m.instance()) != null) {
         getContext().getLog().info("Local agent [{}] of [{}] exited with code {}", m.instance(), e.getKey(), m.code());
+        tellPool(e.getKey(), new HostPool.InstanceEnded(m.instance()));
         if (!inCharge.contains(e.getKey())) {
           // Its host pool runs on another node, whose local pool replaces it.
           continue;
@@ -206,7 +213,17 @@ public final class LocalPool extends AbstractBehavior<LocalPool.Command> {
     return this;
   }
 
-  private boolean start(String hostType) {
+  /** Tells the host type's pool, when it can be reached (it says what is being created, not the builds). */
+  private void tellPool(String hostType, HostPool.Command c) {
+    try {
+      peers.hostPool(hostType).tell(c);
+    } catch (IllegalStateException notYet) {
+      // The shard region is not started yet: the agent's own announce will tell the pool.
+    }
+  }
+
+  /** Starts an agent process; its instance name, or null when it could not be started. */
+  private String start(String hostType) {
     String instance = "local-" + hostType + "-" + HexFormat.of().formatHex(bytes(4));
     Path dir = settings.agentsDir().resolve(instance).toAbsolutePath();
     try {
@@ -244,10 +261,10 @@ public final class LocalPool extends AbstractBehavior<LocalPool.Command> {
         }
         self.tell(new Exited(instance, done.exitValue()));
       });
-      return true;
+      return instance;
     } catch (IOException e) {
       getContext().getLog().error("Cannot start a local agent of [{}]: {}", hostType, e.toString());
-      return false;
+      return null;
     }
   }
 

@@ -63,6 +63,16 @@ public final class HostPool
   public record CancelWait(String buildId) implements Command {}
 
   /** A buildlet is connected ({@code idle}: it can be leased now); {@code health}: its failures and quarantine. */
+  /** From the pool that creates instances (today the node's local pool): these were asked for; their agents will dial in. */
+  public record InstancesCreating(List<String> instances) implements Command {
+    public InstancesCreating {
+      instances = List.copyOf(instances);
+    }
+  }
+
+  /** From the same: an instance asked for ended before its agent connected (or it is gone for good). */
+  public record InstanceEnded(String instance) implements Command {}
+
   public record BuildletUp(BuildletInfo info, boolean idle, String leasedTo, BuildletState.Health health) implements Command {
     public BuildletUp {
       health = health == null ? BuildletState.Health.NONE : health; // from a node that does not send it yet
@@ -100,14 +110,24 @@ public final class HostPool
     }
   }
 
-  /** The pool for /api/v1/pools, /buildlets and /queues. */
+  /**
+   * The pool for /api/v1/pools, /buildlets and /queues. {@code creating}: instances asked for
+   * whose agent has not connected yet; {@code limit}: how many machines the pool may have at most
+   * (its quota), 0 when it does not decide (a reverse pool).
+   */
   public record PoolView(String hostType, String pool, int expected, List<Machine> machines, List<Waiter> waiters, long served,
-      Map<String, Long> stateSinceMs, List<Departed> departed, String notes)
+      Map<String, Long> stateSinceMs, List<Departed> departed, String notes, int creating, int limit)
       implements CborSerializable {
     public PoolView {
       stateSinceMs = stateSinceMs == null ? Map.of() : Map.copyOf(stateSinceMs);
       departed = departed == null ? List.of() : List.copyOf(departed);
       notes = notes == null ? "" : notes;
+    }
+
+    /** A pool that creates no instances and has no quota. */
+    public PoolView(String hostType, String pool, int expected, List<Machine> machines, List<Waiter> waiters, long served,
+        Map<String, Long> stateSinceMs, List<Departed> departed, String notes) {
+      this(hostType, pool, expected, machines, waiters, served, stateSinceMs, departed, notes, 0, 0);
     }
 
     /** When the machine's current state (idle, busy, quarantined) began, or its connect time. */
@@ -159,6 +179,10 @@ public final class HostPool
   private final Map<String, Long> waitingSince = new HashMap<>();
   /** When each machine's state last changed (in memory, like the machines). */
   private final Map<String, Long> stateSince = new HashMap<>();
+  /** Instances asked for whose agent has not announced itself, and since when (not persisted: the creator says again). */
+  private final Map<String, Long> creating = new HashMap<>();
+  /** An instance whose agent has not connected after this long is not counted as being created. */
+  private static final Duration CREATING_FOR_AT_MOST = Duration.ofMinutes(5);
   private final java.util.ArrayDeque<Departed> departed = new java.util.ArrayDeque<>();
   private final LiveNotes notes;
 
@@ -201,6 +225,8 @@ public final class HostPool
         .onCommand(Acquire.class, this::onAcquire)
         .onCommand(CancelWait.class, this::onCancel)
         .onCommand(BuildletUp.class, this::onUp)
+        .onCommand(InstancesCreating.class, this::onCreating)
+        .onCommand(InstanceEnded.class, this::onInstanceEnded)
         .onCommand(BuildletDown.class, this::onDown)
         .onCommand(BuildletIdle.class, this::onIdle)
         .onCommand(LeaseResult.class, this::onLeaseResult)
@@ -225,8 +251,25 @@ public final class HostPool
     return Effect().persist(new HostPoolEvents.WaiterCancelled(c.buildId())).thenRun(ns -> changed()).thenNoReply();
   }
 
+  private ReplyEffect<HostPoolEvents.Event, HostPoolState> onCreating(HostPoolState s, InstancesCreating c) {
+    long now = System.currentTimeMillis();
+    c.instances().forEach(i -> creating.put(i, now));
+    changed();
+    return Effect().noReply();
+  }
+
+  private ReplyEffect<HostPoolEvents.Event, HostPoolState> onInstanceEnded(HostPoolState s, InstanceEnded c) {
+    if (creating.remove(c.instance()) != null) {
+      changed();
+    }
+    return Effect().noReply();
+  }
+
   private ReplyEffect<HostPoolEvents.Event, HostPoolState> onUp(HostPoolState s, BuildletUp c) {
     String id = c.info().agentId();
+    if (c.info().instance() != null && creating.remove(c.info().instance()) != null) {
+      changed();
+    }
     Machine before = machines.get(id);
     Machine now = new Machine(c.info(), c.idle() && c.health().quarantine() == null, c.leasedTo(), c.health());
     put(now);
@@ -399,7 +442,16 @@ public final class HostPool
         s.served(),
         stateSince,
         List.copyOf(departed),
-        spec == null ? "" : spec.notes());
+        spec == null ? "" : spec.notes(),
+        creatingNow(),
+        spec != null && spec.pool() == PoolKind.LOCAL ? spec.local().max() : 0);
+  }
+
+  /** Instances being created, forgetting any whose agent never came. */
+  private int creatingNow() {
+    long oldest = System.currentTimeMillis() - CREATING_FOR_AT_MOST.toMillis();
+    creating.values().removeIf(since -> since < oldest);
+    return creating.size();
   }
 
   @Override

@@ -26,9 +26,30 @@ public final class BuildIndex {
   private static final Logger log = LoggerFactory.getLogger(BuildIndex.class);
   private static final int TRIES = 5;
 
-  /** One build as the grid shows it. {@code branch} is "" for a build asked for by commit. */
+  /**
+   * One build as the grid shows it. {@code branch} is "" for a build asked for by commit. Once it
+   * is over, {@code finishedAtMs} and {@code durationMs} (its last attempt's start to its end; 0
+   * for a build that never ran) and {@code queuedMs} (submitted to that start); 0 before.
+   */
   public record Entry(String repo, String branch, long commitTimeMs, String rev, String builder, long submittedAtMs,
-      String buildId, String state, String subject) {}
+      String buildId, String state, String subject, String author, long finishedAtMs, long durationMs, long queuedMs) {
+
+    public Entry {
+      author = author == null ? "" : author;
+    }
+
+    /** A build not over yet, of a commit whose author is not known. */
+    public Entry(String repo, String branch, long commitTimeMs, String rev, String builder, long submittedAtMs,
+        String buildId, String state, String subject) {
+      this(repo, branch, commitTimeMs, rev, builder, submittedAtMs, buildId, state, subject, "", 0, 0, 0);
+    }
+  }
+
+  /** A finished build of a builder, for its durations chart. */
+  public record Finished(String buildId, long finishedAtMs, long durationMs, long queuedMs, String state) {}
+
+  /** How long a builder's durations are kept. */
+  private static final int DURATIONS_TTL_SECONDS = 30 * 24 * 3600;
 
   /** How the entity reaches the index (tests use a list). */
   public interface Writer {
@@ -42,6 +63,7 @@ public final class BuildIndex {
   private final String keyspace;
   private final AtomicReference<CompletableFuture<PreparedStatement>> insert = new AtomicReference<>();
   private final AtomicReference<CompletableFuture<PreparedStatement>> insertRepo = new AtomicReference<>();
+  private final AtomicReference<CompletableFuture<PreparedStatement>> insertFinished = new AtomicReference<>();
 
   private BuildIndex(ActorSystem<?> system, CassandraSession session, String keyspace) {
     this.system = system;
@@ -56,8 +78,24 @@ public final class BuildIndex {
       for (String cql : tablesDdl(keyspace)) {
         session.executeDDL(cql).toCompletableFuture().join();
       }
+      addColumn(session, keyspace + ".build_index", "author text");
     }
     return new BuildIndex(system, session, keyspace);
+  }
+
+  /**
+   * A column added to a table made by an older version (CREATE TABLE IF NOT EXISTS leaves an
+   * existing table as it is); nothing when the table has it already.
+   */
+  private static void addColumn(CassandraSession session, String table, String column) {
+    try {
+      session.executeDDL("ALTER TABLE " + table + " ADD " + column).toCompletableFuture().join();
+    } catch (java.util.concurrent.CompletionException e) {
+      String msg = String.valueOf(e.getCause() == null ? e : e.getCause().getMessage());
+      if (!msg.contains("already exist") && !msg.contains("conflicts with an existing column")) {
+        throw e;
+      }
+    }
   }
 
   /** The CQL of the index tables (also in cluster-node/ddl/). */
@@ -65,11 +103,14 @@ public final class BuildIndex {
     return List.of(
         "CREATE TABLE IF NOT EXISTS " + keyspace + ".build_index ("
             + "repo text, branch text, commit_time_ms bigint, rev text, builder text, submitted_at_ms bigint, build_id text, "
-            + "state text, subject text, "
+            + "state text, subject text, author text, "
             + "PRIMARY KEY ((repo, branch), commit_time_ms, rev, builder, submitted_at_ms, build_id)) "
             + "WITH CLUSTERING ORDER BY (commit_time_ms DESC, rev ASC, builder ASC, submitted_at_ms DESC, build_id ASC)",
         "CREATE TABLE IF NOT EXISTS " + keyspace + ".build_repos (bucket int, repo text, branch text, last_ms bigint, "
-            + "PRIMARY KEY (bucket, repo, branch))");
+            + "PRIMARY KEY (bucket, repo, branch))",
+        "CREATE TABLE IF NOT EXISTS " + keyspace + ".builder_durations (builder text, finished_at_ms bigint, build_id text, "
+            + "duration_ms bigint, queued_ms bigint, state text, PRIMARY KEY ((builder), finished_at_ms, build_id)) "
+            + "WITH CLUSTERING ORDER BY (finished_at_ms DESC, build_id ASC)");
   }
 
   /** Upserts the build's row, trying a few times; never fails the caller. */
@@ -79,11 +120,16 @@ public final class BuildIndex {
 
   private void write(Entry e, int tries) {
     prepared(insert, "INSERT INTO " + keyspace + ".build_index (repo, branch, commit_time_ms, rev, builder, submitted_at_ms, build_id, "
-            + "state, subject) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+            + "state, subject, author) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
         .thenCompose(ps -> session.executeWrite(ps.bind(e.repo(), e.branch(), e.commitTimeMs(), e.rev(), e.builder(),
-            e.submittedAtMs(), e.buildId(), e.state(), e.subject())))
+            e.submittedAtMs(), e.buildId(), e.state(), e.subject(), e.author())))
         .thenCompose(d -> prepared(insertRepo, "INSERT INTO " + keyspace + ".build_repos (bucket, repo, branch, last_ms) VALUES (0, ?, ?, ?)"))
         .thenCompose(ps -> session.executeWrite(ps.bind(e.repo(), e.branch(), e.submittedAtMs())))
+        .thenCompose(d -> e.finishedAtMs() == 0 ? CompletableFuture.completedFuture(d)
+            : prepared(insertFinished, "INSERT INTO " + keyspace + ".builder_durations (builder, finished_at_ms, build_id, duration_ms, "
+                    + "queued_ms, state) VALUES (?, ?, ?, ?, ?, ?) USING TTL " + DURATIONS_TTL_SECONDS)
+                .thenCompose(ps -> session.executeWrite(ps.bind(e.builder(), e.finishedAtMs(), e.buildId(), e.durationMs(),
+                    e.queuedMs(), e.state()))))
         .whenComplete((d, err) -> {
           if (err == null) {
             return;
@@ -100,16 +146,28 @@ public final class BuildIndex {
   /** The builds of a repository and branch, newest commit first, at most {@code limit} rows. */
   public CompletionStage<List<Entry>> builds(String repo, String branch, int limit) {
     return session
-        .selectAll("SELECT commit_time_ms, rev, builder, submitted_at_ms, build_id, state, subject FROM " + keyspace
+        .selectAll("SELECT commit_time_ms, rev, builder, submitted_at_ms, build_id, state, subject, author FROM " + keyspace
             + ".build_index WHERE repo = ? AND branch = ? LIMIT " + limit, repo, branch)
         .thenApply(rows -> {
           List<Entry> out = new ArrayList<>(rows.size());
           for (Row r : rows) {
             out.add(new Entry(repo, branch, r.getLong("commit_time_ms"), r.getString("rev"), r.getString("builder"),
-                r.getLong("submitted_at_ms"), r.getString("build_id"), r.getString("state"), r.getString("subject")));
+                r.getLong("submitted_at_ms"), r.getString("build_id"), r.getString("state"), r.getString("subject"),
+                r.getString("author"), 0, 0, 0));
           }
           return out;
         });
+  }
+
+  /** A builder's finished builds, newest first, at most {@code limit}. */
+  public CompletionStage<List<Finished>> durations(String builder, int limit) {
+    return session
+        .selectAll("SELECT finished_at_ms, build_id, duration_ms, queued_ms, state FROM " + keyspace
+            + ".builder_durations WHERE builder = ? LIMIT " + limit, builder)
+        .thenApply(rows -> rows.stream()
+            .map(r -> new Finished(r.getString("build_id"), r.getLong("finished_at_ms"), r.getLong("duration_ms"),
+                r.getLong("queued_ms"), r.getString("state")))
+            .toList());
   }
 
   /** A repository and branch with builds, and when its latest build was asked for. */

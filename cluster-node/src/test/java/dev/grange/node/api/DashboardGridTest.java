@@ -66,4 +66,11 @@ class DashboardGridTest {
   private static BuilderSpec builder(String name, String hostType) {
     return new BuilderSpec(name, hostType, List.of(), List.of(new StepSpec("s", "/bin/true", List.of(), List.of(), ".", 1000, true)), "");
   }
+
+  @Test
+  void anAuthorIsShownByNameOnly() {
+    assertEquals("Ada Lovelace", DashboardGrid.authorName("Ada Lovelace <ada@example.com>"));
+    assertEquals("ada", DashboardGrid.authorName("ada"));
+    assertEquals("", DashboardGrid.authorName(""));
+  }
 }

@@ -1,6 +1,7 @@
 package dev.grange.node.live;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.grange.node.buildlet.BuildletInfo;
@@ -54,6 +55,21 @@ class LiveJsonTest {
     HostPool.Machine sick = new HostPool.Machine(info("a1"), false, null,
         new BuildletState.Health(3, 3, new BuildletState.Quarantine("3 infrastructure failures", NOW)));
     assertEquals("every machine is quarantined", why(view(1, List.of(sick), List.of(waiter("b1", NOW)), List.of())));
+  }
+
+  @Test
+  void aPoolThatCreatesMachinesSaysWhenOneIsOnItsWayAndWhenItsQuotaIsReached() {
+    HostPool.PoolView starting = new HostPool.PoolView("linux-amd64", "local", 0, List.of(machine("a1", false, "x")),
+        List.of(waiter("b1", NOW)), 9, Map.of(), List.of(), "", 2, 4);
+    assertEquals("instance being created (2 starting)", why(starting));
+    JsonNode p = LiveJson.pool(starting, NOW);
+    assertEquals(2, p.get("creating").asInt());
+    assertEquals(3, p.get("quotaUsed").asInt());
+    assertEquals(4, p.get("quotaLimit").asInt());
+    HostPool.PoolView full = new HostPool.PoolView("linux-amd64", "local", 0, List.of(machine("a1", false, "x"), machine("a2", false, "y")),
+        List.of(waiter("b1", NOW)), 9, Map.of(), List.of(), "", 0, 2);
+    assertEquals("quota: 2 of 2 machines, all busy", why(full));
+    assertTrue(LiveJson.pool(view(1, List.of(), List.of(), List.of()), NOW).get("quotaLimit").isNull(), "a reverse pool has no quota");
   }
 
   private static String why(HostPool.PoolView v) {

@@ -314,12 +314,30 @@ class HostPoolTest {
   }
 
   @Test
+  void instancesBeingCreatedAreCountedUntilTheirAgentComesOrTheyEnd() {
+    hostType = hostType + "-local";
+    pool = start(new HostTypeSpec(hostType, PoolKind.LOCAL, 0, 1, "", new LocalPoolSpec(0, 4), null, null,
+        HostTypeSpec.DEFAULT_BOOT_TIMEOUT_MS, false));
+    assertEquals(4, view().limit(), "a local pool's quota is its max");
+
+    assertTrue(pool.runCommand(new HostPool.InstancesCreating(List.of("i1", "i2"))).hasNoEvents(), "not persisted");
+    assertEquals(2, view().creating());
+
+    pool.runCommand(new HostPool.BuildletUp(new BuildletInfo("a1", hostType, "host-a1", 1, "i1", "linux", "amd64", 2, "/work",
+        "pekko://node", 0), true, null));
+    assertEquals(1, view().creating(), "i1's agent connected");
+    pool.runCommand(new HostPool.InstanceEnded("i2"));
+    assertEquals(0, view().creating(), "i2 exited before it connected");
+  }
+
+  @Test
   void theViewSaysWhatKindOfPoolItIs() {
     HostPool.PoolView view = view();
 
     assertEquals(hostType, view.hostType());
     assertEquals("reverse", view.pool());
     assertEquals(2, view.expected());
+    assertEquals(0, view.limit(), "a reverse pool has no quota");
   }
 
   private EventSourcedBehaviorTestKit<HostPool.Command, HostPoolEvents.Event, HostPoolState> start(HostTypeSpec spec) {

@@ -100,7 +100,7 @@ class PagesIT {
     Process agent = agent("desk-box-1");
     WebElement row = browser.await("desk-box-1 on the pool page",
         d -> d.findElements(By.cssSelector("#machines tr[data-hostname='desk-box-1']")).stream().findFirst().orElse(null));
-    assertTrue(row.getText().contains("ui-rev"), row.getText());
+    assertEquals("ui-rev", row.findElement(By.xpath("ancestor::section[1]")).getAttribute("data-host-type"), "its host type's table");
     browser.await("the pool card to count it", d -> d.findElement(By.cssSelector("#pools article")).getText().contains(" of 2 expected"));
     browser.screenshot("pools");
     browser.await("the announcement", d -> d.findElement(By.id("announcer")).getAttribute("textContent").contains("desk-box-1 connected"));
@@ -152,6 +152,19 @@ class PagesIT {
     assertTrue(attempt.contains("desk-box-2"), attempt);
     browser.screenshot("build-ok");
     browser.assertNoConsoleErrors();
+
+    // The builders page charts the durations of the builds that ended (a and b).
+    JsonNode durations = node.await("/api/v1/builders/ui-gated/durations", j -> j.get("builds").size() == 2, Duration.ofSeconds(30));
+    assertTrue(durations.get("builds").get(0).get("durationMs").asLong() > 0, durations.toString());
+    assertEquals("ok", durations.get("builds").get(0).get("state").asText());
+    browser.open(node.base() + "/builders");
+    browser.await("the durations chart of ui-gated", d -> Long.valueOf(2).equals(browser.script("return window.grangeUi.durations['ui-gated'];")));
+    String label = browser.driver().findElement(By.cssSelector("tr[data-builder='ui-gated']")).getText();
+    assertTrue(label.contains("last ") && label.contains("(ok)"), label);
+    assertEquals(404, node.get("/api/v1/builders/no-such/durations").statusCode());
+    assertEquals(400, node.get("/api/v1/builders/ui-gated/durations?limit=0").statusCode());
+    browser.screenshot("builders");
+    browser.assertNoConsoleErrors();
   }
 
   @Test
@@ -194,6 +207,9 @@ class PagesIT {
     JsonNode cells = grid.get("commits").get(0).get("cells");
     assertEquals("ok", cells.get("ui-gated").get("state").asText(), grid.toString());
     assertEquals("failed", cells.get("ui-fails").get("state").asText(), grid.toString());
+    assertEquals("Test", grid.get("commits").get(0).get("author").asText(), "the commit's author, by name only");
+    String row = browser.driver().findElement(By.cssSelector("#grid tbody tr")).getText();
+    assertTrue(row.contains("Test") && !row.contains("t@example.com"), row);
   }
 
   @Test

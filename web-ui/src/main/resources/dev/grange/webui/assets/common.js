@@ -54,7 +54,9 @@ export function tickTimes(root = document) {
     const now = Date.now();
     for (const e of root.querySelectorAll('[data-since]')) {
       const since = Number(e.dataset.since);
-      if (since) e.textContent = fmtDuration(now - since);
+      if (!since) continue;
+      const text = fmtDuration(now - since);
+      if (e.textContent !== text) e.textContent = text; // an unchanged text costs no layout
     }
   };
   setInterval(tick, 1000);
@@ -172,4 +174,9 @@ export function frameBatcher(fn) {
       fn();
     });
   };
+}
+
+/** A string as a safe fragment of an element id. */
+export function cssId(s) {
+  return String(s).replace(/[^A-Za-z0-9_-]/g, '_');
 }

@@ -1,6 +1,6 @@
 // Pool status (/): nodes, host types and machines, kept current from the live socket. Rows are
 // keyed by id and patched in place (one animation frame per burst of patches), never rebuilt.
-import { Live, announce, badge, el, fmtDuration, frameBatcher, getJson, markNav, shortRev, sinceCell, tickTimes } from './common.js';
+import { Live, announce, badge, el, fmtDuration, frameBatcher, getJson, markNav, shortRev, sinceCell, tickTimes, cssId } from './common.js';
 
 markNav();
 tickTimes();
@@ -11,8 +11,13 @@ const machines = new Map(); // id -> machine json
 const dirtyNodes = new Set(), dirtyPools = new Set(), dirtyMachines = new Set();
 let said = { came: [], went: [] };
 
-/** For benchmarks and tests: when each machine's row last changed (epoch ms), by hostname. */
-window.grangeUi = { applied: new Map(), patches: 0 };
+/**
+ * For benchmarks and tests: when each machine's row last changed (epoch ms), by hostname; and
+ * for each row patched because its machine changed state, how long after the pool saw the change
+ * (ms from the machine's stateSinceMs to the DOM change), drained by bench/ui.
+ */
+window.grangeUi = { applied: new Map(), patches: 0, lags: [] };
+const MAX_LAGS = 100000;
 
 const render = frameBatcher(() => {
   renderNodes();
@@ -78,6 +83,7 @@ function renderNodes() {
 
 function renderPools() {
   const box = document.getElementById('pools');
+  const fresh = [];
   for (const h of dirtyPools) {
     const id = 'p-' + cssId(h);
     const old = document.getElementById(id);
@@ -85,13 +91,16 @@ function renderPools() {
     if (!p) { if (old) old.remove(); continue; }
     const missing = p.missing.map(x => x.hostname).concat(p.missingUnnamed > 0 ? [p.missingUnnamed + ' never seen'] : []);
     const short = p.expected > p.connected;
-    const card = el('article', { id, class: 'card', 'aria-labelledby': id + '-h' },
+    const card = el('article', { id, class: 'card', 'aria-labelledby': id + '-h', 'data-host-type': h },
       el('h3', { id: id + '-h' }, h, ' ', el('span', { class: 'muted' }, p.pool)),
       el('dl', {},
         el('dt', {}, 'Machines'), el('dd', { class: short ? 'warn' : '' }, p.connected + (p.expected ? ' of ' + p.expected + ' expected' : ' connected')),
         missing.length ? el('dt', {}, 'Missing') : null, missing.length ? el('dd', { class: 'warn' }, missing.join(', ')) : null,
         el('dt', {}, 'Idle / busy'), el('dd', {}, p.idle + ' / ' + p.busy),
         el('dt', {}, 'Quarantined'), el('dd', { class: p.quarantined ? 'warn' : '' }, String(p.quarantined)),
+        p.creating ? el('dt', {}, 'Starting') : null, p.creating ? el('dd', {}, p.creating + (p.creating === 1 ? ' instance' : ' instances')) : null,
+        p.quotaLimit ? el('dt', {}, 'Quota') : null,
+        p.quotaLimit ? el('dd', { class: p.quotaUsed >= p.quotaLimit ? 'warn' : '' }, p.quotaUsed + ' of ' + p.quotaLimit) : null,
         el('dt', {}, 'Waiting'), el('dd', {}, String(p.waiting), p.oldestWaitSinceMs ? el('span', {}, ', oldest for ', sinceCell('span', p.oldestWaitSinceMs)) : null),
         el('dt', {}, 'Served'), el('dd', {}, String(p.served)),
         p.notes ? el('dt', {}, 'Notes') : null, p.notes ? el('dd', {}, p.notes) : null),
@@ -102,24 +111,43 @@ function renderPools() {
       card.querySelector('.chart').replaceChildren(canvas);
       old.replaceWith(card);
     } else {
-      box.append(card);
+      box.insertBefore(card, [...box.children].find(x => x.dataset.hostType > h) || null);
+      fresh.push(h);
     }
   }
   dirtyPools.clear();
-  drawCharts();
+  // A moved canvas keeps its chart; only a new card needs one (the history redraws them all).
+  if (fresh.length) drawCharts(fresh);
+}
+
+/** The table of a host type's machines, made when its first machine comes, kept in name order. */
+function groupBody(hostType) {
+  const id = 'mg-' + cssId(hostType);
+  let g = document.getElementById(id);
+  if (!g) {
+    g = document.getElementById('machine-group').content.firstElementChild.cloneNode(true);
+    g.id = id;
+    g.dataset.hostType = hostType;
+    g.setAttribute('aria-labelledby', id + '-h');
+    g.querySelector('h3').id = id + '-h';
+    g.querySelector('h3').textContent = hostType;
+    g.querySelector('caption').textContent = 'Machines of ' + hostType;
+    const box = document.getElementById('machines');
+    const after = [...box.children].find(x => x.dataset.hostType > hostType);
+    box.insertBefore(g, after || null);
+  }
+  return g.querySelector('tbody');
 }
 
 function renderMachines() {
-  const body = document.querySelector('#machines tbody');
   const now = Date.now();
   for (const mid of dirtyMachines) {
     const id = 'm-' + cssId(mid);
     const old = document.getElementById(id);
     const m = machines.get(mid);
-    if (!m) { if (old) old.remove(); continue; }
-    const row = el('tr', { id, 'data-hostname': m.hostname, 'data-state': m.state },
+    if (!m) { if (old) removeRow(old); continue; }
+    const row = el('tr', { id, 'data-hostname': m.hostname, 'data-state': m.state, 'data-state-since': String(m.stateSinceMs) },
       el('th', { scope: 'row' }, m.hostname),
-      el('td', {}, m.hostType),
       el('td', {}, badge(m.state)),
       sinceCell('td', m.stateSinceMs),
       el('td', {}, m.build ? el('a', { href: '/builds/' + m.build }, m.build) : ''),
@@ -128,7 +156,15 @@ function renderMachines() {
       el('td', {}, 'v' + m.agentVersion + ' ' + m.os + '/' + m.arch),
       el('td', {}, m.infraFailures.inWindow + ' (' + m.infraFailures.total + ' in all)'),
       el('td', { class: 'wrap' }, m.quarantined ? m.quarantined.reason : ''));
-    old ? old.replaceWith(row) : body.append(row);
+    if (old && old.dataset.stateSince !== String(m.stateSinceMs) && window.grangeUi.lags.length < MAX_LAGS) {
+      window.grangeUi.lags.push(now - m.stateSinceMs);
+    }
+    if (old) {
+      old.replaceWith(row);
+    } else {
+      const body = groupBody(m.hostType);
+      body.insertBefore(row, [...body.children].find(r => r.dataset.hostname > m.hostname) || null);
+    }
     window.grangeUi.applied.set(m.hostname, { state: m.state, atMs: now });
   }
   for (const mid of dirtyMachines) {
@@ -139,9 +175,13 @@ function renderMachines() {
   document.getElementById('machine-count').textContent = '(' + machines.size + ')';
 }
 
-function cssId(s) {
-  return String(s).replace(/[^A-Za-z0-9_-]/g, '_');
+/** Removes a machine's row, and its host type's table with the last one. */
+function removeRow(row) {
+  const group = row.closest('.machine-group');
+  row.remove();
+  if (group && !group.querySelector('tbody tr')) group.remove();
 }
+
 
 // ---- charts: queue depth and utilisation over the last hour, per host type ----
 const charts = new Map();
@@ -158,9 +198,9 @@ async function loadHistory() {
 loadHistory();
 setInterval(loadHistory, 30000);
 
-function drawCharts() {
+function drawCharts(only = [...pools.keys()]) {
   if (!history || typeof Chart === 'undefined') return;
-  for (const h of pools.keys()) {
+  for (const h of only) {
     const canvas = document.getElementById('p-' + cssId(h) + '-chart');
     const samples = history[h] || [];
     if (!canvas) continue;
