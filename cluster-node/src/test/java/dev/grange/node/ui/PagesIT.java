@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.grange.node.chaos.CuttableProxy;
 import dev.grange.node.testing.Browser;
 import dev.grange.node.testing.TestNode;
 import dev.grange.node.testing.TestRepos;
@@ -31,9 +32,12 @@ import org.openqa.selenium.WebElement;
  * The pages in a real Chromium against a real node on real Cassandra, with real agent processes
  * of a reverse host type that the test starts and kills. Each page loads without a console error
  * and fits a 360 px screen; the pool page shows an agent that connects and drops the one that is
- * killed, without a reload; a build's page goes queued, running, ok by itself and shows each log
- * line as the command writes it (the command waits for a gate file the test creates). Screenshots
- * of every page land in {@code cluster-node/target/screenshots/}.
+ * killed, without a reload (the first within 1 s of its pool having it); a build's page and the
+ * grid go queued, running, ok by themselves and the page shows each log line as the command
+ * writes it (the command waits for a gate file the test creates); a failed build's failure is
+ * marked; the builders page charts durations; a cut connection (a proxy between browser and node)
+ * is reconnected by the page and its log loses and repeats nothing. Screenshots of every page
+ * land in {@code cluster-node/target/screenshots/}.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -101,6 +105,10 @@ class PagesIT {
     WebElement row = browser.await("desk-box-1 on the pool page",
         d -> d.findElements(By.cssSelector("#machines tr[data-hostname='desk-box-1']")).stream().findFirst().orElse(null));
     assertEquals("ui-rev", row.findElement(By.xpath("ancestor::section[1]")).getAttribute("data-host-type"), "its host type's table");
+    // From the moment its pool had it (the machine's stateSinceMs) to its row in the page: one clock, this machine's.
+    long shownAfter = ((Number) browser.script(
+        "const f = window.grangeUi.firstSeen.get('desk-box-1'); return f.atMs - f.sinceMs;")).longValue();
+    assertTrue(shownAfter < 1000, "desk-box-1 was on the page " + shownAfter + " ms after its pool had it (goal: within 1 s)");
     browser.await("the pool card to count it", d -> d.findElement(By.cssSelector("#pools article")).getText().contains(" of 2 expected"));
     browser.screenshot("pools");
     browser.await("the announcement", d -> d.findElement(By.id("announcer")).getAttribute("textContent").contains("desk-box-1 connected"));
@@ -133,6 +141,15 @@ class PagesIT {
     browser.screenshot("queues");
     browser.assertNoConsoleErrors();
 
+    // The grid, in a tab of its own, follows b live: queued now, running, then ok.
+    String buildTab = browser.driver().getWindowHandle();
+    browser.driver().switchTo().newWindow(org.openqa.selenium.WindowType.TAB);
+    String gridTab = browser.driver().getWindowHandle();
+    browser.open(node.base() + "/dashboard");
+    browser.script("window.notReloaded = true;");
+    awaitGridCell(b, "queued");
+    browser.driver().switchTo().window(buildTab);
+
     browser.open(node.base() + "/builds/" + b);
     browser.script("window.notReloaded = true;");
     Files.writeString(gate, "a\n"); // a goes on and takes the gate away: b, next, waits for it again
@@ -141,10 +158,18 @@ class PagesIT {
     HttpResponse<String> early = node.get("/api/v1/builds/" + b + "/failure");
     assertEquals(409, early.statusCode(), early.body()); // what failed is known when it is over
     assertTrue(!browser.driver().findElement(By.id("log")).getText().contains("second line"), "the second line is not written yet");
+    browser.driver().switchTo().window(gridTab);
+    awaitGridCell(b, "running");
+    browser.driver().switchTo().window(buildTab);
     browser.screenshot("build-running");
     Files.writeString(gate, "b\n");
     browser.await("b's second line", d -> d.findElement(By.id("log")).getText().contains("second line"));
     browser.await("b ok", d -> state().equals("ok"));
+    browser.driver().switchTo().window(gridTab);
+    awaitGridCell(b, "ok");
+    assertEquals(Boolean.TRUE, browser.script("return window.notReloaded === true;"), "the grid was reloaded");
+    browser.driver().close();
+    browser.driver().switchTo().window(buildTab);
     assertEquals(0, node.json("/api/v1/builds/" + b + "/failure").get("failures").size());
     assertEquals("first line\nsecond line\n", browser.script("return window.grangeUi.log();"));
     assertEquals(Boolean.TRUE, browser.script("return window.notReloaded === true;"), "the page was reloaded");
@@ -238,6 +263,34 @@ class PagesIT {
   }
 
   /** The state the build page shows (read in one script: the title is re-rendered as the build changes). */
+  @Test
+  @Order(6)
+  void aCutConnectionIsReconnectedByThePageAndItsLogLosesAndRepeatsNothing() throws Exception {
+    String c = submit("ui-gated"); // desk-box-2, from the build test, runs it
+    try (CuttableProxy proxy = new CuttableProxy(node.port())) {
+      browser.open("http://127.0.0.1:" + proxy.port() + "/builds/" + c);
+      browser.script("window.notReloaded = true;");
+      browser.await("c's first line", d -> d.findElement(By.id("log")).getText().contains("first line"));
+      browser.await("the page live", d -> d.findElement(By.id("conn")).getText().equals("live"));
+
+      proxy.cut(); // the live socket and the log's stream both go, and new connections are refused
+      browser.await("the page to say it is reconnecting", d -> d.findElement(By.id("conn")).getText().startsWith("reconnecting"));
+      Files.writeString(gate, "c\n"); // the second line is written while the page cannot hear of it
+      node.await("/api/v1/builds/" + c, j -> j.get("state").asText().equals("ok"), Duration.ofSeconds(60));
+      proxy.heal();
+
+      browser.await("the page live again", d -> d.findElement(By.id("conn")).getText().equals("live"));
+      browser.await("c ok on its page", d -> state().equals("ok"));
+      browser.await("c's whole log", d -> "first line\nsecond line\n".equals(browser.script("return window.grangeUi.log();")));
+      assertTrue(((Number) browser.script("return window.grangeUi.reconnects;")).intValue() >= 1, "the log's stream was picked up again");
+      assertEquals(Boolean.TRUE, browser.script("return window.notReloaded === true;"), "the page was reloaded");
+    }
+    // The cut made the browser log failed connections (expected here); the next page starts clean.
+    browser.open(node.base() + "/builds/" + c);
+    browser.await("c's page", d -> state().equals("ok"));
+    browser.assertNoConsoleErrors();
+  }
+
   private String state() {
     return String.valueOf(browser.script("const b = document.querySelector('#title .badge'); return b ? b.textContent : '';"));
   }
@@ -247,6 +300,15 @@ class PagesIT {
         "{\"builder\":\"" + builder + "\",\"repo\":\"" + repo + "\",\"rev\":\"HEAD\"}");
     assertEquals(202, r.statusCode(), r.body());
     return TestNode.JSON.readTree(r.body()).get("id").asText();
+  }
+
+  /** Waits until the grid's ui-gated cell shows {@code build} in {@code state}, without a reload. */
+  private void awaitGridCell(String build, String state) {
+    browser.await("the grid cell of " + build + " " + state, d -> {
+      Object o = browser.script("const c = document.querySelector(\"td.cell[data-builder='ui-gated']\");"
+          + " return c ? c.dataset.state + ' ' + c.dataset.build : '';");
+      return String.valueOf(o).equals(state + " " + build);
+    });
   }
 
   private Process agent(String hostname) throws Exception {

@@ -16,7 +16,7 @@ let said = { came: [], went: [] };
  * for each row patched because its machine changed state, how long after the pool saw the change
  * (ms from the machine's stateSinceMs to the DOM change), drained by bench/ui.
  */
-window.grangeUi = { applied: new Map(), patches: 0, lags: [] };
+window.grangeUi = { applied: new Map(), firstSeen: new Map(), patches: 0, lags: [] };
 const MAX_LAGS = 100000;
 
 const render = frameBatcher(() => {
@@ -162,6 +162,8 @@ function renderMachines() {
     if (old) {
       old.replaceWith(row);
     } else {
+      // When a machine's row first appeared, and when its pool saw it: the browser test's "within 1 s".
+      if (!window.grangeUi.firstSeen.has(m.hostname)) window.grangeUi.firstSeen.set(m.hostname, { atMs: now, sinceMs: m.stateSinceMs });
       const body = groupBody(m.hostType);
       body.insertBefore(row, [...body.children].find(r => r.dataset.hostname > m.hostname) || null);
     }
