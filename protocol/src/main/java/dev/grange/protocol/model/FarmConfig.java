@@ -36,10 +36,20 @@ import java.util.regex.Pattern;
  *           disk-gb = 50, cpus = 8 }  # machine-type, image, zones required; disk-gb 10, cpus 1
  *   }
  * }
+ * grange.repos {                              # mirrored repositories (RepoSpec)
+ *   go {
+ *     url = "https://go.googlesource.com/go"  # required: https, http, ssh, user@host:path, file, /path
+ *     branches = [master, "release-branch.go1.22"]   # required: built after submit
+ *     push = ["git@github.com:golang/go.git"]  # default []
+ *     poll = 5m                                # default 5m, at least 1s
+ *     webhook-secret = ${?GO_WEBHOOK_SECRET}   # default "": webhooks refused
+ *     backfill = 10                            # commits built when a branch is first seen, default 10
+ *   }
+ * }
  * grange.builders {
  *   linux-amd64 {
  *     host-type = linux-amd64-local          # required, must be a host type above
- *     repos = [ { repo = go, branches = [master, "release-branch.go1.22"] } ]   # default []
+ *     repos = [ { repo = go, branches = [master, "release-branch.go1.22"] } ]   # default []; repos above, branches they build
  *     steps = [                               # required, at least one
  *       { name = make, cmd = "./make.bash", args = [], env = ["GOOS=linux"], dir = src,
  *         timeout = 20m, sys = false }
@@ -62,17 +72,25 @@ import java.util.regex.Pattern;
  *
  * @param hosts host types by name (sorted, unmodifiable)
  * @param builders builders by name (sorted, unmodifiable); each names a host type in {@code hosts}
+ * @param repos mirrored repositories by name (sorted, unmodifiable); a builder's repos name them
  */
-public record FarmConfig(Map<String, HostTypeSpec> hosts, Map<String, BuilderSpec> builders) {
+public record FarmConfig(Map<String, HostTypeSpec> hosts, Map<String, BuilderSpec> builders, Map<String, RepoSpec> repos) {
   /** What a host type or builder name must look like (besides being at most 64 characters). */
   public static final Pattern NAME_PATTERN = Pattern.compile("[a-z0-9][a-z0-9._-]*");
 
   /** The longest host type or builder name. */
   public static final int MAX_NAME_LENGTH = 64;
 
+  /** A farm without mirrored repositories. */
+  public FarmConfig(Map<String, HostTypeSpec> hosts, Map<String, BuilderSpec> builders) {
+    this(hosts, builders, Map.of());
+  }
+
   public FarmConfig {
     hosts = sorted(hosts);
     builders = sorted(builders);
+    repos = sorted(repos);
+    repos.forEach((k, v) -> requireKeyIsName(k, v.name()));
     hosts.forEach((k, v) -> requireKeyIsName(k, v.name()));
     for (Map.Entry<String, BuilderSpec> e : builders.entrySet()) {
       requireKeyIsName(e.getKey(), e.getValue().name());
@@ -102,6 +120,18 @@ public record FarmConfig(Map<String, HostTypeSpec> hosts, Map<String, BuilderSpe
   /** The host type called {@code name}, if configured. */
   public Optional<HostTypeSpec> host(String name) {
     return Optional.ofNullable(hosts.get(name));
+  }
+
+  /** The mirrored repository called {@code name}, if configured. */
+  public Optional<RepoSpec> repo(String name) {
+    return Optional.ofNullable(repos.get(name));
+  }
+
+  /** The builders that build {@code branch} of {@code repo} after submit. */
+  public java.util.List<BuilderSpec> buildersOf(String repo, String branch) {
+    return builders.values().stream()
+        .filter(b -> b.repos().stream().anyMatch(r -> r.repo().equals(repo) && r.branches().contains(branch)))
+        .toList();
   }
 
   /** The builder called {@code name}, if configured. */

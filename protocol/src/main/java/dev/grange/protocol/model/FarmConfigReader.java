@@ -23,6 +23,8 @@ import java.util.regex.Pattern;
 final class FarmConfigReader {
   private static final String HOSTS = "grange.hosts";
   private static final String BUILDERS = "grange.builders";
+  private static final String REPOS = "grange.repos";
+  private static final List<String> MIRROR_KEYS = List.of("backfill", "branches", "poll", "push", "url", "webhook-secret");
 
   private static final List<String> HOST_KEYS =
       List.of(
@@ -52,10 +54,14 @@ final class FarmConfigReader {
   private FarmConfig readAll(Config root) {
     Map<String, ConfigValue> hostEntries = Map.of();
     Map<String, ConfigValue> builderEntries = Map.of();
+    Map<String, ConfigValue> repoEntries = Map.of();
     if (isObjectOrAbsent(root, "grange")) {
       hostEntries = entries(root, HOSTS, "host types");
       builderEntries = entries(root, BUILDERS, "builders");
+      repoEntries = entries(root, REPOS, "repositories");
     }
+    Map<String, RepoSpec> repos = new TreeMap<>();
+    repoEntries.forEach((name, value) -> readMirror(name, value).ifPresent(r -> repos.put(name, r)));
 
     Map<String, HostTypeSpec> hosts = new TreeMap<>();
     hostEntries.forEach((name, value) -> readHost(name, value).ifPresent(h -> hosts.put(name, h)));
@@ -68,10 +74,12 @@ final class FarmConfigReader {
         (name, value) ->
             readBuilder(name, value, knownHosts).ifPresent(b -> builders.put(name, b)));
 
+    java.util.Set<String> knownRepos = repoEntries.keySet();
+    builders.values().forEach(b -> checkRepos(b, knownRepos, repos));
     if (!problems.isEmpty()) {
       throw new InvalidConfigException(problems);
     }
-    return new FarmConfig(hosts, builders);
+    return new FarmConfig(hosts, builders, repos);
   }
 
   private boolean isObjectOrAbsent(Config root, String path) {
@@ -295,6 +303,67 @@ final class FarmConfigReader {
       return Optional.empty();
     }
     return Optional.of(new StepSpec(name, cmd, args, env, dir, timeoutMs, sys));
+  }
+
+  // ---- mirrored repositories ----
+
+  private Optional<RepoSpec> readMirror(String name, ConfigValue value) {
+    int before = problems.size();
+    String path = REPOS + "." + ConfigUtil.joinPath(name);
+    checkName(path, name);
+    if (value.valueType() != ConfigValueType.OBJECT) {
+      problem(path, "must be an object (a repository), got " + render(value));
+      return Optional.empty();
+    }
+    ConfigSection r = new ConfigSection(path, (ConfigObject) value, problems);
+    r.onlyKeys(MIRROR_KEYS);
+    String url = r.nonEmptyString("url", null, "the upstream, e.g. \"https://go.googlesource.com/go\"");
+    if (url != null && RepoSpec.urlProblem(url) != null) {
+      problem(r.at("url"), RepoSpec.urlProblem(url));
+    }
+    List<String> branches = r.nonEmptyStringList("branches", "the branches built after submit, e.g. [master]", "branch");
+    List<String> push = r.stringList("push", List.of());
+    if (push != null) {
+      for (int i = 0; i < push.size(); i++) {
+        String problem = RepoSpec.urlProblem(push.get(i));
+        if (problem != null) {
+          problem(r.at("push") + "[" + i + "]", problem);
+        }
+      }
+    }
+    Long poll = r.durationMs("poll", RepoSpec.DEFAULT_POLL_MS, "1m");
+    if (poll != null && poll < 1000) {
+      problem(r.at("poll"), "must be at least 1s, got " + poll + "ms");
+    }
+    String secret = r.string("webhook-secret", "", null);
+    Integer backfill = r.atLeast("backfill", RepoSpec.DEFAULT_BACKFILL, 1, null);
+    if (problems.size() != before) {
+      return Optional.empty();
+    }
+    return Optional.of(new RepoSpec(name, url, branches, push, poll, secret, backfill));
+  }
+
+  /** A builder's repos name configured repositories, and branches of them that are built. */
+  private void checkRepos(BuilderSpec b, java.util.Set<String> known, Map<String, RepoSpec> repos) {
+    String path = BUILDERS + "." + ConfigUtil.joinPath(b.name()) + ".repos";
+    for (int i = 0; i < b.repos().size(); i++) {
+      RepoBranches rb = b.repos().get(i);
+      if (!known.contains(rb.repo())) {
+        String names = known.isEmpty() ? "none under " + REPOS : String.join(", ", new java.util.TreeSet<>(known));
+        problem(path + "[" + i + "].repo", "unknown repository " + quote(rb.repo()) + " (known: " + names + ")");
+        continue;
+      }
+      RepoSpec spec = repos.get(rb.repo());
+      if (spec == null) {
+        continue; // reported under grange.repos
+      }
+      for (String branch : rb.branches()) {
+        if (!spec.branches().contains(branch)) {
+          problem(path + "[" + i + "].branches", "branch " + quote(branch) + " is not one " + REPOS + "." + rb.repo()
+              + " builds (it builds " + String.join(", ", spec.branches()) + ")");
+        }
+      }
+    }
   }
 
   // ---- shared checks ----

@@ -33,6 +33,10 @@ class FarmConfigTest {
           gce { machine-type = e2-standard-8, image = grange-linux, zones = [us-central1-a, us-central1-b], disk-gb = 50, cpus = 8 }
         }
       }
+      grange.repos {
+        go { url = "https://go.googlesource.com/go", branches = [master, "release-branch.go1.22"] }
+        tools { url = "https://go.googlesource.com/tools", branches = [master] }
+      }
       grange.builders {
         linux-amd64 {
           host-type = linux-amd64-local
