@@ -1,0 +1,146 @@
+package dev.grange.mirror;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.eclipse.jgit.api.Git;
+import org.eclipse.jgit.api.errors.GitAPIException;
+import org.eclipse.jgit.lib.ObjectId;
+import org.eclipse.jgit.lib.Ref;
+import org.eclipse.jgit.lib.Repository;
+import org.eclipse.jgit.revwalk.RevCommit;
+import org.eclipse.jgit.revwalk.RevWalk;
+import org.eclipse.jgit.storage.file.FileRepositoryBuilder;
+import org.eclipse.jgit.transport.PushResult;
+import org.eclipse.jgit.transport.RefSpec;
+import org.eclipse.jgit.transport.RemoteRefUpdate;
+import org.eclipse.jgit.transport.URIish;
+
+/**
+ * The bare mirror of one upstream on this node's disk ({@code var/mirrors/<name>.git}): fetched
+ * with its branches and tags as upstream has them (deleted upstream, deleted here), read for the
+ * commits that landed on a branch, pushed to targets. Blocking: callers run it off the actor
+ * dispatchers. One caller at a time per mirror (its {@link RepoMirror}); readers elsewhere (the
+ * source server) open their own {@link Repository}. The URL is passed to each fetch and never
+ * written into the mirror's config, as it may carry credentials.
+ */
+public final class GitMirror {
+  private static final List<RefSpec> REFSPECS = List.of(
+      new RefSpec("+refs/heads/*:refs/heads/*"), new RefSpec("+refs/tags/*:refs/tags/*"));
+
+  /** A commit that landed on a branch, as the dashboard and the post-submit builds name it. */
+  public record LandedCommit(String sha, long commitTimeMs, String author, String subject)
+      implements dev.grange.protocol.CborSerializable {}
+
+  private final Path dir;
+  private final int timeoutSeconds;
+
+  public GitMirror(Path dir, int timeoutSeconds) {
+    this.dir = dir;
+    this.timeoutSeconds = timeoutSeconds;
+  }
+
+  public Path dir() {
+    return dir;
+  }
+
+  /**
+   * Fetches {@code url} into the mirror, made empty first if it is not there (a new node, a wiped
+   * disk): afterwards its branches and tags are upstream's, and the refs it has are returned
+   * ({@code refs/heads/...} and {@code refs/tags/...} to sha).
+   */
+  public Map<String, String> fetch(String url) throws IOException, GitAPIException {
+    try (Repository repo = openOrCreate(); Git git = new Git(repo)) {
+      git.fetch()
+          .setRemote(new URIish(url).toString())
+          .setRefSpecs(REFSPECS)
+          .setRemoveDeletedRefs(true)
+          .setTimeout(timeoutSeconds)
+          .call();
+      return refs(repo);
+    } catch (java.net.URISyntaxException e) {
+      throw new IOException("not a git URL: " + url, e);
+    }
+  }
+
+  /** The refs the mirror has now. */
+  public Map<String, String> refs() throws IOException {
+    try (Repository repo = openOrCreate()) {
+      return refs(repo);
+    }
+  }
+
+  /**
+   * The commits reachable from {@code newSha} and not from {@code oldSha} (null: a branch seen for
+   * the first time), newest first, at most {@code limit}: first-parent order, so a merge lands as
+   * one commit, as on the branch's own history.
+   */
+  public List<LandedCommit> landed(String oldSha, String newSha, int limit) throws IOException {
+    List<LandedCommit> out = new ArrayList<>();
+    try (Repository repo = openOrCreate(); RevWalk walk = new RevWalk(repo)) {
+      walk.setFirstParent(true);
+      walk.markStart(walk.parseCommit(ObjectId.fromString(newSha)));
+      if (oldSha != null) {
+        ObjectId old = ObjectId.fromString(oldSha);
+        if (repo.getObjectDatabase().has(old)) {
+          walk.markUninteresting(walk.parseCommit(old));
+        }
+      }
+      for (RevCommit c : walk) {
+        if (out.size() >= limit) {
+          break;
+        }
+        out.add(new LandedCommit(c.name(), c.getCommitTime() * 1000L,
+            c.getAuthorIdent().getName() + " <" + c.getAuthorIdent().getEmailAddress() + ">", c.getShortMessage()));
+      }
+    }
+    return out;
+  }
+
+  /** Pushes every branch and tag to {@code url}, forced (the target mirrors upstream); the refs it refused, if any. */
+  public List<String> push(String url) throws IOException, GitAPIException {
+    List<String> refused = new ArrayList<>();
+    try (Repository repo = openOrCreate(); Git git = new Git(repo)) {
+      Iterable<PushResult> results = git.push()
+          .setRemote(new URIish(url).toString())
+          .setRefSpecs(REFSPECS)
+          .setForce(true)
+          .setTimeout(timeoutSeconds)
+          .call();
+      for (PushResult r : results) {
+        for (RemoteRefUpdate u : r.getRemoteUpdates()) {
+          if (u.getStatus() != RemoteRefUpdate.Status.OK && u.getStatus() != RemoteRefUpdate.Status.UP_TO_DATE) {
+            refused.add(u.getRemoteName() + ": " + u.getStatus() + (u.getMessage() == null ? "" : " (" + u.getMessage() + ")"));
+          }
+        }
+      }
+    } catch (java.net.URISyntaxException e) {
+      throw new IOException("not a git URL: " + url, e);
+    }
+    return refused;
+  }
+
+  private Repository openOrCreate() throws IOException {
+    if (!Files.isDirectory(dir.resolve("objects"))) {
+      Files.createDirectories(dir);
+      try (Repository created = new FileRepositoryBuilder().setGitDir(dir.toFile()).setBare().build()) {
+        created.create(true);
+      }
+    }
+    return new FileRepositoryBuilder().setGitDir(dir.toFile()).setBare().setMustExist(true).build();
+  }
+
+  private static Map<String, String> refs(Repository repo) throws IOException {
+    Map<String, String> out = new TreeMap<>();
+    for (Ref r : repo.getRefDatabase().getRefsByPrefix("refs/")) {
+      if ((r.getName().startsWith("refs/heads/") || r.getName().startsWith("refs/tags/")) && r.getObjectId() != null) {
+        out.put(r.getName(), r.getObjectId().name());
+      }
+    }
+    return out;
+  }
+}
