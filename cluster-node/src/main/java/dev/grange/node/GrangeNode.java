@@ -96,6 +96,9 @@ public final class GrangeNode extends AllDirectives {
               settings.grace().plus(settings.resumeMargin()),
               Duration.ofMillis(500)));
 
+      dev.grange.node.postsubmit.PostSubmitBuilds.init(system, sharding, settings.farm(), settings.varDir().resolve("mirrors"), blocking,
+          ApiSettings.fromConfig(config).askTimeout());
+
       BuildletSession.Deps deps =
           new BuildletSession.Deps(
               new Buildlet.Directory(sharding),
@@ -118,7 +121,8 @@ public final class GrangeNode extends AllDirectives {
       LiveRoute live = new LiveRoute(system, hub, Duration.ofSeconds(15));
       GrangeNode shell = new GrangeNode(system, settings, null, logs);
       Route route = shell.concat(connect.route(), live.route(),
-          new DashboardRoutes(index, settings.farm(), health).route(), api.route(), new WebUi().route(), shell.root());
+          new DashboardRoutes(index, settings.farm(), health).route(),
+          new dev.grange.node.api.MirrorRoutes(sharding, settings.farm(), ApiSettings.fromConfig(config).askTimeout()).route(), api.route(), new WebUi().route(), shell.root());
       ServerBinding binding =
           Http.get(system)
               .newServerAt(settings.httpInterface(), settings.httpPort())
