@@ -122,7 +122,8 @@ public final class GrangeNode extends AllDirectives {
       GrangeNode shell = new GrangeNode(system, settings, null, logs);
       Route route = shell.concat(connect.route(), live.route(),
           new DashboardRoutes(index, settings.farm(), health).route(),
-          new dev.grange.node.api.MirrorRoutes(sharding, settings.farm(), ApiSettings.fromConfig(config).askTimeout()).route(), api.route(), new WebUi().route(), shell.root());
+          new dev.grange.node.api.MirrorRoutes(sharding, settings.farm(), ApiSettings.fromConfig(config).askTimeout()).route(),
+          new dev.grange.node.api.WebhookRoutes(sharding, settings.farm()).route(), api.route(), new WebUi().route(), shell.root());
       ServerBinding binding =
           Http.get(system)
               .newServerAt(settings.httpInterface(), settings.httpPort())

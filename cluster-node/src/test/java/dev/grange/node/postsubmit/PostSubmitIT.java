@@ -6,12 +6,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.grange.node.testing.TestNode;
 import dev.grange.node.testing.TestRepos;
+import java.net.URI;
 import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HexFormat;
 import java.util.Map;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
 import org.eclipse.jgit.api.Git;
 import org.eclipse.jgit.revwalk.RevCommit;
 import org.junit.jupiter.api.Test;
@@ -19,10 +26,12 @@ import org.junit.jupiter.api.Test;
 /**
  * A node mirroring a real repository on disk (polled every second) queues post-submit builds:
  * the branch's newest commits when it first sees it (backfill 2), then each new upstream commit
- * once, with ids derived from builder and commit; {@code /api/v1/mirrors} shows where the branch
+ * once (brought by a signed GitHub push webhook, the real payload), with ids derived from builder
+ * and commit; bad or missing signatures, oversized bodies and unknown repositories are refused;
+ * {@code /api/v1/mirrors} shows where the branch
  * is, and an upstream that cannot be reached is an error on its own mirror while the other goes on.
  */
-class PostSubmitIT {
+public class PostSubmitIT {
   private static final Duration DEADLINE = Duration.ofSeconds(60);
 
   @Test
@@ -35,7 +44,7 @@ class PostSubmitIT {
       String farm = """
           grange.hosts { ps-rev { pool = reverse } }
           grange.repos {
-            demo { url = "%s", branches = [main], poll = 1s, backfill = 2 }
+            demo { url = "%s", branches = [main], poll = 1h, backfill = 2, webhook-secret = "s3cret" }
             broken { url = "http://127.0.0.1:1/nothing.git", branches = [main], poll = 1s }
           }
           grange.builders {
@@ -48,7 +57,16 @@ class PostSubmitIT {
         assertEquals(three, g.get("commits").get(0).get("rev").asText(), "newest first");
         assertEquals("queued", g.get("commits").get(0).get("cells").get("ps-build").get("state").asText());
 
+        // Polled once an hour: the new commit comes by webhook (the real GitHub push payload, signed).
         String four = commit(git, up, "four");
+        byte[] push = Files.readAllBytes(webhooks().resolve("push.json"));
+        assertEquals(401, webhook(node, "/webhooks/github/demo", push, "sha256=" + "00".repeat(32)).statusCode(), "a bad signature");
+        assertEquals(401, webhook(node, "/webhooks/github/demo", push, null).statusCode(), "no signature");
+        assertEquals(413, webhook(node, "/webhooks/github/demo", new byte[1024 * 1024 + 1], sign("s3cret", new byte[1024 * 1024 + 1])).statusCode());
+        assertEquals(404, webhook(node, "/webhooks/github", push, sign("s3cret", push)).statusCode(),
+            "signed, but the payload's repository (Codertocat/Hello-World) is not mirrored here");
+        HttpResponse<String> r = webhook(node, "/webhooks/github/demo", push, sign("s3cret", push));
+        assertEquals(202, r.statusCode(), r.body());
         g = node.await(grid, j -> j.get("commits").size() == 3, DEADLINE);
         assertEquals(four, g.get("commits").get(0).get("rev").asText());
         String id = PostSubmitBuilds.buildId("ps-build", four);
@@ -69,11 +87,39 @@ class PostSubmitIT {
         assertTrue(demo.get("lastError").isNull(), demo.toString());
         assertEquals(3, demo.get("landedCommits").asInt(), "two backfilled, one new: " + demo);
         assertTrue(Files.isDirectory(node.varDir().resolve("mirrors/demo.git/objects")), "the bare mirror is under var/mirrors");
-        // More polls land nothing new.
+        // Another delivery of the same push lands nothing new.
+        assertEquals(202, webhook(node, "/webhooks/github/demo", push, sign("s3cret", push)).statusCode());
         node.await("/api/v1/mirrors", j -> j.get(1).get("lastFetchOkMs").asLong() > demo.get("lastFetchOkMs").asLong(), DEADLINE);
         assertEquals(3, node.json(grid).get("commits").size());
       }
     }
+  }
+
+  private static HttpResponse<String> webhook(TestNode node, String path, byte[] body, String signature) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(node.base() + path))
+        .header("Content-Type", "application/json").header("X-GitHub-Event", "push")
+        .POST(HttpRequest.BodyPublishers.ofByteArray(body));
+    if (signature != null) {
+      b.header("X-Hub-Signature-256", signature);
+    }
+    return HttpClient.newHttpClient().send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static String sign(String secret, byte[] body) throws Exception {
+    Mac mac = Mac.getInstance("HmacSHA256");
+    mac.init(new SecretKeySpec(secret.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
+    return "sha256=" + HexFormat.of().formatHex(mac.doFinal(body));
+  }
+
+  /** ../shared/data/github-webhooks, found from the module's directory upwards. */
+  public static Path webhooks() {
+    for (Path d = Path.of("").toAbsolutePath(); d != null; d = d.getParent()) {
+      Path p = d.resolveSibling("shared").resolve("data").resolve("github-webhooks");
+      if (Files.isDirectory(p)) {
+        return p;
+      }
+    }
+    throw new AssertionError("test data ../shared/data/github-webhooks not found above " + Path.of("").toAbsolutePath());
   }
 
   private static String commit(Git git, Path dir, String what) throws Exception {

@@ -1,0 +1,29 @@
+package dev.grange.node.api;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.grange.node.postsubmit.PostSubmitIT;
+import java.nio.file.Files;
+import org.junit.jupiter.api.Test;
+
+/** A GitHub payload names a mirrored repository by any of its URLs, whatever form the config wrote it in. */
+class WebhookUrlTest {
+  @Test
+  void everyFormOfARepositoryUrlIsTheSameRepository() {
+    for (String u : new String[] {"https://github.com/Codertocat/Hello-World.git", "git@github.com:Codertocat/Hello-World.git",
+        "git://github.com/Codertocat/Hello-World.git", "ssh://git@GitHub.com/Codertocat/Hello-World", "https://github.com/Codertocat/Hello-World/"}) {
+      assertEquals("github.com/Codertocat/Hello-World", WebhookRoutes.normal(u), u);
+    }
+    assertEquals("host:2222/o/r", WebhookRoutes.normal("ssh://git@host:2222/o/r.git"));
+  }
+
+  @Test
+  void theRealPushPayloadNamesItsRepository() throws Exception {
+    JsonNode push = ApiErrors.JSON.readTree(Files.readAllBytes(PostSubmitIT.webhooks().resolve("push.json")));
+    assertTrue(WebhookRoutes.payloadNames(push, "git@github.com:Codertocat/Hello-World.git"));
+    assertFalse(WebhookRoutes.payloadNames(push, "https://github.com/Codertocat/Other.git"));
+  }
+}
