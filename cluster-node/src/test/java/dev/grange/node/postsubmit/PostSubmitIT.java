@@ -87,6 +87,17 @@ public class PostSubmitIT {
         assertTrue(demo.get("lastError").isNull(), demo.toString());
         assertEquals(3, demo.get("landedCommits").asInt(), "two backfilled, one new: " + demo);
         assertTrue(Files.isDirectory(node.varDir().resolve("mirrors/demo.git/objects")), "the bare mirror is under var/mirrors");
+        // The tree at a commit, as agents will fetch it.
+        HttpResponse<byte[]> tgz = node.getBytes("/src/demo.tar.gz?rev=" + four);
+        assertEquals(200, tgz.statusCode());
+        assertEquals("four\n", readme(tgz.body()), "the tree at that commit");
+        assertEquals(200, node.getBytes("/src/demo.tar.gz?rev=" + three).statusCode());
+        assertEquals("three\n", readme(node.getBytes("/src/demo.tar.gz?rev=" + three).body()));
+        assertEquals(404, node.get("/src/nope.tar.gz?rev=" + four).statusCode(), "unknown repository");
+        assertEquals(400, node.get("/src/demo.tar.gz?rev=" + four.substring(0, 12)).statusCode(), "not a full sha");
+        assertEquals(400, node.get("/src/demo.tar.gz").statusCode(), "no rev");
+        assertEquals(404, node.get("/src/demo.tar.gz?rev=" + "0".repeat(40)).statusCode(), "a commit it does not have");
+
         // Another delivery of the same push lands nothing new.
         assertEquals(202, webhook(node, "/webhooks/github/demo", push, sign("s3cret", push)).statusCode());
         node.await("/api/v1/mirrors", j -> j.get(1).get("lastFetchOkMs").asLong() > demo.get("lastFetchOkMs").asLong(), DEADLINE);
@@ -120,6 +131,19 @@ public class PostSubmitIT {
       }
     }
     throw new AssertionError("test data ../shared/data/github-webhooks not found above " + Path.of("").toAbsolutePath());
+  }
+
+  /** The README of a gzip'd tar. */
+  private static String readme(byte[] tgz) throws Exception {
+    try (var tar = new org.apache.commons.compress.archivers.tar.TarArchiveInputStream(
+        new java.util.zip.GZIPInputStream(new java.io.ByteArrayInputStream(tgz)))) {
+      for (var e = tar.getNextEntry(); e != null; e = tar.getNextEntry()) {
+        if (e.getName().equals("README")) {
+          return new String(tar.readAllBytes(), StandardCharsets.UTF_8);
+        }
+      }
+    }
+    throw new AssertionError("no README in the archive");
   }
 
   private static String commit(Git git, Path dir, String what) throws Exception {
