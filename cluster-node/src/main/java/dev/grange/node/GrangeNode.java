@@ -124,7 +124,8 @@ public final class GrangeNode extends AllDirectives {
           new DashboardRoutes(index, settings.farm(), health).route(),
           new dev.grange.node.api.MirrorRoutes(sharding, settings.farm(), ApiSettings.fromConfig(config).askTimeout()).route(),
           new dev.grange.node.api.WebhookRoutes(sharding, settings.farm()).route(),
-          new dev.grange.node.source.SourceRoutes(settings.farm(), sources, blocking).route(), api.route(), new WebUi().route(), shell.root());
+          new dev.grange.node.source.SourceRoutes(settings.farm(), sources, blocking).route(),
+          new dev.grange.node.source.GitHttpRoutes(settings.farm(), settings.varDir().resolve("mirrors"), blocking).route(), api.route(), new WebUi().route(), shell.root());
       ServerBinding binding =
           Http.get(system)
               .newServerAt(settings.httpInterface(), settings.httpPort())

@@ -55,15 +55,46 @@ public final class GitMirror {
    */
   public Map<String, String> fetch(String url) throws IOException, GitAPIException {
     try (Repository repo = openOrCreate(); Git git = new Git(repo)) {
-      git.fetch()
+      org.eclipse.jgit.transport.FetchResult fetched = git.fetch()
           .setRemote(new URIish(url).toString())
           .setRefSpecs(REFSPECS)
           .setRemoveDeletedRefs(true)
           .setTimeout(timeoutSeconds)
           .call();
+      pointHead(repo, fetched.getAdvertisedRef("HEAD"));
       return refs(repo);
     } catch (java.net.URISyntaxException e) {
       throw new IOException("not a git URL: " + url, e);
+    }
+  }
+
+  /**
+   * HEAD follows upstream's (the branch at the sha upstream's HEAD is at; main, master or the
+   * first branch if that is not known), so a clone of the mirror checks out what a clone of
+   * upstream would.
+   */
+  private static void pointHead(Repository repo, Ref upstreamHead) throws IOException {
+    Map<String, String> refs = refs(repo);
+    String target = null;
+    if (upstreamHead != null && upstreamHead.getObjectId() != null) {
+      String sha = upstreamHead.getObjectId().name();
+      for (String b : List.of("refs/heads/main", "refs/heads/master")) {
+        if (sha.equals(refs.get(b))) {
+          target = b;
+        }
+      }
+      if (target == null) {
+        target = refs.entrySet().stream().filter(e -> e.getKey().startsWith("refs/heads/") && e.getValue().equals(sha))
+            .map(Map.Entry::getKey).findFirst().orElse(null);
+      }
+    }
+    if (target == null) {
+      target = refs.containsKey("refs/heads/main") ? "refs/heads/main" : refs.containsKey("refs/heads/master") ? "refs/heads/master"
+          : refs.keySet().stream().filter(k -> k.startsWith("refs/heads/")).findFirst().orElse(null);
+    }
+    Ref head = repo.exactRef("HEAD");
+    if (target != null && (head == null || !head.isSymbolic() || !head.getTarget().getName().equals(target))) {
+      repo.updateRef("HEAD").link(target);
     }
   }
 

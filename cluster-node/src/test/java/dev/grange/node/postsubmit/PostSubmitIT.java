@@ -28,7 +28,8 @@ import org.junit.jupiter.api.Test;
  * the branch's newest commits when it first sees it (backfill 2), then each new upstream commit
  * once (brought by a signed GitHub push webhook, the real payload), with ids derived from builder
  * and commit; bad or missing signatures, oversized bodies and unknown repositories are refused;
- * {@code /api/v1/mirrors} shows where the branch
+ * the tree is served as a tarball and over git's smart HTTP (clone, shallow clone, fetch, by the real
+ * git CLI); {@code /api/v1/mirrors} shows where the branch
  * is, and an upstream that cannot be reached is an error on its own mirror while the other goes on.
  */
 public class PostSubmitIT {
@@ -102,6 +103,22 @@ public class PostSubmitIT {
         assertEquals(202, webhook(node, "/webhooks/github/demo", push, sign("s3cret", push)).statusCode());
         node.await("/api/v1/mirrors", j -> j.get(1).get("lastFetchOkMs").asLong() > demo.get("lastFetchOkMs").asLong(), DEADLINE);
         assertEquals(3, node.json(grid).get("commits").size());
+
+        // git over HTTP, with the real git CLI: clone, shallow clone, fetch after a new commit; read-only.
+        String gitUrl = node.base() + "/git/demo";
+        Path work = Files.createTempDirectory(Path.of("target").toAbsolutePath(), "ps-clones");
+        git(work, "clone", "-q", gitUrl, "full");
+        assertEquals(four, git(work.resolve("full"), "rev-parse", "HEAD"));
+        assertEquals("four", Files.readString(work.resolve("full/README")).strip(), "main checked out");
+        git(work, "clone", "-q", "--depth", "1", gitUrl, "shallow");
+        assertEquals("1", git(work.resolve("shallow"), "rev-list", "--count", "HEAD"));
+        String five = commit(git, up, "five");
+        assertEquals(202, webhook(node, "/webhooks/github/demo", push, sign("s3cret", push)).statusCode());
+        node.await("/api/v1/mirrors", j -> j.get(1).get("branches").path("main").asText().equals(five), DEADLINE);
+        git(work.resolve("full"), "fetch", "-q");
+        assertEquals(five, git(work.resolve("full"), "rev-parse", "origin/main"));
+        assertEquals(403, node.get("/git/demo/info/refs?service=git-receive-pack").statusCode(), "read-only");
+        assertEquals(404, node.get("/git/nope/info/refs?service=git-upload-pack").statusCode());
       }
     }
   }
@@ -131,6 +148,18 @@ public class PostSubmitIT {
       }
     }
     throw new AssertionError("test data ../shared/data/github-webhooks not found above " + Path.of("").toAbsolutePath());
+  }
+
+  /** Runs the git CLI in {@code dir}; its output, trimmed. Fails the test on a non-zero exit. */
+  private static String git(Path dir, String... args) throws Exception {
+    java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of("git"));
+    cmd.addAll(java.util.List.of(args));
+    Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true)
+        .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue(p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS), "git " + String.join(" ", args) + " did not end");
+    assertEquals(0, p.exitValue(), "git " + String.join(" ", args) + ": " + out);
+    return out.strip();
   }
 
   /** The README of a gzip'd tar. */

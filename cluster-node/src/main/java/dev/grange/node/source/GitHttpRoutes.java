@@ -1,0 +1,156 @@
+package dev.grange.node.source;
+
+import dev.grange.node.api.ApiErrors;
+import dev.grange.protocol.model.FarmConfig;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import java.util.zip.GZIPInputStream;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.http.javadsl.model.ContentType;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpEntities;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.javadsl.model.headers.RawHeader;
+import org.apache.pekko.http.javadsl.server.AllDirectives;
+import org.apache.pekko.http.javadsl.server.PathMatchers;
+import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
+import org.apache.pekko.stream.javadsl.StreamConverters;
+import org.apache.pekko.util.ByteString;
+import org.eclipse.jgit.lib.Repository;
+import org.eclipse.jgit.storage.file.FileRepositoryBuilder;
+import org.eclipse.jgit.transport.PacketLineOut;
+import org.eclipse.jgit.transport.RefAdvertiser;
+import org.eclipse.jgit.transport.UploadPack;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Read-only git over HTTP for the mirrored repositories ({@code git clone
+ * http://host:port/git/{repo}}): the smart protocol's two requests, {@code GET
+ * .../info/refs?service=git-upload-pack} (the refs) and {@code POST .../git-upload-pack} (the
+ * pack, streamed as JGit's {@link UploadPack} writes it, on the blocking executor), served from
+ * the repository's bare mirror on this node ({@code var/mirrors/<repo>.git}). Pushing ({@code
+ * git-receive-pack}) and the dumb protocol are refused with 403; an unknown repository is 404; a
+ * mirror not on this node's disk (its {@code RepoMirror} runs on another node, or has not fetched
+ * yet) is 503.
+ */
+public final class GitHttpRoutes extends AllDirectives {
+  private static final Logger log = LoggerFactory.getLogger(GitHttpRoutes.class);
+  private static final long MAX_REQUEST = 16L * 1024 * 1024;
+  private static final ContentType ADVERTISEMENT = ContentTypes.parse("application/x-git-upload-pack-advertisement");
+  private static final ContentType RESULT = ContentTypes.parse("application/x-git-upload-pack-result");
+
+  private final FarmConfig farm;
+  private final Path mirrorsDir;
+  private final Executor blocking;
+
+  public GitHttpRoutes(FarmConfig farm, Path mirrorsDir, Executor blocking) {
+    this.farm = farm;
+    this.mirrorsDir = mirrorsDir;
+    this.blocking = blocking;
+  }
+
+  public Route route() {
+    return pathPrefix(PathMatchers.segment("git").slash(PathMatchers.segment()), raw -> {
+      String name = raw.endsWith(".git") ? raw.substring(0, raw.length() - 4) : raw;
+      return concat(
+          path(PathMatchers.segment("info").slash("refs"), () -> get(() -> advertise(name))),
+          path("git-upload-pack", () -> post(() -> withSizeLimit(MAX_REQUEST,
+              () -> optionalHeaderValueByName("Content-Encoding", enc -> upload(name, enc.orElse("")))))),
+          path("git-receive-pack", () -> complete(refused("git-receive-pack"))),
+          complete(ApiErrors.response(StatusCodes.NOT_FOUND, "not_found", "git over HTTP serves info/refs and git-upload-pack only")));
+    });
+  }
+
+  private Route advertise(String name) {
+    return parameterOptional("service", service -> service.orElse("").equals("git-upload-pack")
+        ? onSuccess(refs(name), this::complete)
+        : complete(refused(service.orElse(""))));
+  }
+
+  private static HttpResponse refused(String service) {
+    return ApiErrors.response(StatusCodes.FORBIDDEN, "read_only", service.equals("git-receive-pack")
+        ? "the mirrors are read-only: push to the upstream"
+        : "only the smart protocol (service=git-upload-pack) is served");
+  }
+
+  /** The bare mirror, or an error response. */
+  private Object repository(String name) {
+    if (farm.repo(name).isEmpty()) {
+      return ApiErrors.response(StatusCodes.NOT_FOUND, "unknown_repo", "no repository " + name);
+    }
+    Path dir = mirrorsDir.resolve(name + ".git");
+    if (!Files.isDirectory(dir.resolve("objects"))) {
+      return ApiErrors.response(StatusCodes.SERVICE_UNAVAILABLE, "not_here",
+          "the mirror of " + name + " is not on this node yet (it is fetched by the node its RepoMirror runs on)");
+    }
+    try {
+      return new FileRepositoryBuilder().setGitDir(dir.toFile()).setBare().setMustExist(true).build();
+    } catch (IOException e) {
+      return ApiErrors.response(StatusCodes.INTERNAL_SERVER_ERROR, "bad_mirror", "the mirror of " + name + " cannot be read: " + e.getMessage());
+    }
+  }
+
+  private CompletionStage<HttpResponse> refs(String name) {
+    return CompletableFuture.supplyAsync(() -> {
+      Object r = repository(name);
+      if (r instanceof HttpResponse refusal) {
+        return refusal;
+      }
+      try (Repository repo = (Repository) r) {
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        PacketLineOut pck = new PacketLineOut(buf);
+        pck.writeString("# service=git-upload-pack\n");
+        pck.end();
+        UploadPack up = new UploadPack(repo);
+        up.setBiDirectionalPipe(false);
+        up.sendAdvertisedRefs(new RefAdvertiser.PacketLineOutRefAdvertiser(pck));
+        return HttpResponse.create().withEntity(HttpEntities.create(ADVERTISEMENT, buf.toByteArray()))
+            .addHeader(RawHeader.create("Cache-Control", "no-cache"));
+      } catch (IOException e) {
+        return ApiErrors.response(StatusCodes.INTERNAL_SERVER_ERROR, "internal", "refs of " + name + ": " + e.getMessage());
+      }
+    }, blocking);
+  }
+
+  private Route upload(String name, String encoding) {
+    return entity(Unmarshaller.entityToByteString(), body -> {
+      Object r = repository(name);
+      if (r instanceof HttpResponse refusal) {
+        return complete(refusal);
+      }
+      Repository repo = (Repository) r;
+      var source = StreamConverters.asOutputStream().mapMaterializedValue(out -> {
+        blocking.execute(() -> serve(repo, name, body, encoding, out));
+        return NotUsed.getInstance();
+      });
+      return complete(HttpResponse.create().withEntity(HttpEntities.createChunked(RESULT, source))
+          .addHeader(RawHeader.create("Cache-Control", "no-cache")));
+    });
+  }
+
+  /** Blocking: the pack for the client's wants and haves, written as it is made. */
+  private static void serve(Repository repo, String name, ByteString body, String encoding, OutputStream out) {
+    try (repo; out) {
+      InputStream in = body.iterator().asInputStream();
+      if (encoding.equalsIgnoreCase("gzip")) {
+        in = new GZIPInputStream(in);
+      }
+      UploadPack up = new UploadPack(repo);
+      up.setBiDirectionalPipe(false);
+      up.upload(in, out, null);
+    } catch (Exception e) {
+      // The client sees the stream end early; git reports the broken pack.
+      log.warn("git-upload-pack of [{}] failed: {}", name, e.toString());
+    }
+  }
+}
