@@ -26,7 +26,7 @@ import org.apache.pekko.http.javadsl.server.Route;
  *
  * <ul>
  *   <li>{@code /} pool status, {@code /queues}, {@code /dashboard}, {@code /builds/<id>},
- *       {@code /builders};
+ *       {@code /builders}, {@code /mirrors};
  *   <li>{@code /ui/assets/...} the pages' scripts and styles; {@code /ui/vendor/chart.umd.js}
  *       Chart.js from its WebJar.
  * </ul>
@@ -52,6 +52,7 @@ public final class WebUi extends AllDirectives {
         "queues", render(layout, new Page("Queues", "queues", false)),
         "dashboard", render(layout, new Page("Dashboard", "dashboard", false)),
         "builders", render(layout, new Page("Builders", "builders", true)),
+        "mirrors", render(layout, new Page("Mirrors", "mirrors", false)),
         "build", render(layout, new Page("Build", "build", false)));
   }
 
@@ -61,6 +62,7 @@ public final class WebUi extends AllDirectives {
         path("queues", () -> complete(pages.get("queues"))),
         path("dashboard", () -> complete(pages.get("dashboard"))),
         path("builders", () -> complete(pages.get("builders"))),
+        path("mirrors", () -> complete(pages.get("mirrors"))),
         path(PathMatchers.segment("builds").slash(PathMatchers.segment(BUILD_ID)), id -> complete(pages.get("build"))),
         pathPrefix(PathMatchers.segment("ui").slash("assets"), () -> getFromResourceDirectory(ASSETS)),
         path(PathMatchers.segment("ui").slash("vendor").slash("chart.umd.js"),

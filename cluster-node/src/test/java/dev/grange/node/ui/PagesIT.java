@@ -46,6 +46,9 @@ class PagesIT {
       grange.hosts {
         ui-rev { pool = reverse, expected = 2, notes = "two boxes under the desk" }
       }
+      grange.repos {
+        ui-repo { url = "%2$s", branches = [main], poll = 1h }
+      }
       grange.builders {
         ui-gated {
           host-type = ui-rev
@@ -76,7 +79,7 @@ class PagesIT {
     gates = Files.createTempDirectory(Path.of("target").toAbsolutePath(), "ui-gates");
     repo = TestRepos.create("ui-repo", Map.of("README", "a repository for the page tests\n"));
     gate = gates.resolve("gate");
-    node = new TestNode("pages", FARM.formatted(gate)).start();
+    node = new TestNode("pages", FARM.formatted(gate, repo.toUri())).start();
     browser = Browser.start("pages");
   }
 
@@ -240,17 +243,24 @@ class PagesIT {
   @Test
   @Order(5)
   void everyPageLoadsWithoutConsoleErrorsAndFitsANarrowScreen() throws Exception {
-    for (String page : List.of("/", "/queues", "/builders", "/dashboard")) {
+    for (String page : List.of("/", "/queues", "/builders", "/dashboard", "/mirrors")) {
       browser.open(node.base() + page);
       browser.awaitVisible(By.cssSelector("main h1"));
       browser.await("the page's data on " + page, d -> !d.findElement(By.id("conn")).getText().contains("connecting")
-          || page.equals("/builders"));
+          || page.equals("/mirrors"));
       browser.assertNoConsoleErrors();
       browser.screenshot("page" + page.replace('/', '-'));
     }
+    browser.open(node.base() + "/mirrors");
+    WebElement mirror = browser.await("the ui-repo mirror fetched",
+        d -> d.findElements(By.cssSelector("#mirrors tr[data-repo='ui-repo'][data-ok='yes']")).stream()
+            .filter(r -> !r.getText().contains("never fetched")).findFirst().orElse(null));
+    assertTrue(mirror.getText().contains("main"), mirror.getText());
+    browser.screenshot("mirrors");
+    browser.assertNoConsoleErrors();
     try {
       browser.windowSize(360, 800);
-      for (String page : List.of("/", "/queues", "/builders", "/dashboard")) {
+      for (String page : List.of("/", "/queues", "/builders", "/dashboard", "/mirrors")) {
         browser.open(node.base() + page);
         browser.awaitVisible(By.cssSelector("main h1"));
         Object overflow = browser.script("return document.documentElement.scrollWidth - window.innerWidth;");
