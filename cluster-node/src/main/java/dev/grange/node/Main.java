@@ -26,7 +26,7 @@ public final class Main {
         up(java.util.Arrays.copyOfRange(args, 1, args.length));
         break;
       case "node":
-        node(ConfigFactory.load());
+        node(DemoRepo.withDemo(ConfigFactory.load()));
         break;
       case "builders":
         System.exit(builders());
@@ -38,7 +38,8 @@ public final class Main {
   }
 
   private static Config upConfig() {
-    return ConfigFactory.load(ConfigFactory.defaultApplication().withFallback(ConfigFactory.parseResources("grange-up.conf")));
+    return DemoRepo.withDemo(
+        ConfigFactory.load(ConfigFactory.defaultApplication().withFallback(ConfigFactory.parseResources("grange-up.conf"))));
   }
 
   /**

@@ -11,7 +11,9 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class UpClusterTest {
-  private static final Config UP = ConfigFactory.parseResources("grange-up.conf").withFallback(ConfigFactory.load()).resolve();
+  /** grange-up.conf as Main reads it: with the demo repository's url, which it sets at start (DemoRepo). */
+  private static final Config UP = ConfigFactory.parseString("grange.repos.demo.url = \"/srv/demo-repo\"")
+      .withFallback(ConfigFactory.parseResources("grange-up.conf")).withFallback(ConfigFactory.load()).resolve();
 
   @Test
   void memberKOfThreeListensOnTheBasePortsPlusKMinusOneAndSeedsWithAllThree() {
