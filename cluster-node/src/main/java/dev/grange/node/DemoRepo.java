@@ -46,14 +46,19 @@ final class DemoRepo {
       return;
     }
     Files.createDirectories(dir);
-    PersonIdent who = new PersonIdent("Grange demo", "demo@grange.invalid");
+    // A minute apart, so the dashboard (newest commit first) shows them in the order they were made.
+    long t = System.currentTimeMillis() - 3 * 60_000;
     try (Git git = Git.init().setDirectory(dir.toFile()).setInitialBranch("main").call()) {
-      write(git, dir, "README", "A repository that bin/grange up made to show post-submit builds.\n", "Add a README", who);
-      write(git, dir, "hello.sh", "#!/bin/sh\necho hello from the demo repository\n", "Add a script", who);
+      write(git, dir, "README", "A repository that bin/grange up made to show post-submit builds.\n", "Add a README", who(t));
+      write(git, dir, "hello.sh", "#!/bin/sh\necho hello from the demo repository\n", "Add a script", who(t + 60_000));
       write(git, dir, "README", "A repository that bin/grange up made to show post-submit builds.\n\n"
           + "Commit here (git -C var/demo-repo commit ...) and watch the dashboard: the next poll builds it.\n",
-          "Say how to make a new build", who);
+          "Say how to make a new build", who(t + 120_000));
     }
+  }
+
+  private static PersonIdent who(long atMs) {
+    return new PersonIdent("Grange demo", "demo@grange.invalid", java.time.Instant.ofEpochMilli(atMs), java.time.ZoneOffset.UTC);
   }
 
   private static void write(Git git, Path dir, String file, String text, String message, PersonIdent who)

@@ -37,6 +37,11 @@ class DemoRepoTest {
         n++;
       }
       assertEquals(3, n, "a few commits to build");
+      long previous = Long.MAX_VALUE;
+      for (var commit : git.log().call()) {
+        assertTrue(commit.getCommitTime() < previous, "each commit later than the one before it: the grid shows them in order");
+        previous = commit.getCommitTime();
+      }
     }
     DemoRepo.withDemo(up("")); // a second start leaves it alone
     try (Git git = Git.open(repo.toFile())) {
