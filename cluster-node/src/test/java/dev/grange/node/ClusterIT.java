@@ -93,11 +93,27 @@ class ClusterIT {
       awaitStatus(n, "/ready", 200, Duration.ofSeconds(60));
       assertEquals(200, n.management("/alive").statusCode());
     }
+    // A node is ready once it is Up itself; that the others are Up reaches it by gossip a moment later.
     for (TestNode n : nodes) {
-      JsonNode members = TestNode.JSON.readTree(n.management("/cluster/members").body()).get("members");
-      assertEquals(3, members.size(), members.toString());
-      members.forEach(m -> assertEquals("Up", m.get("status").asText(), members.toString()));
+      awaitThreeUp(n, Duration.ofSeconds(60));
     }
+  }
+
+  private static void awaitThreeUp(TestNode n, Duration deadline) throws Exception {
+    long end = System.nanoTime() + deadline.toNanos();
+    JsonNode members = null;
+    while (System.nanoTime() < end) {
+      members = TestNode.JSON.readTree(n.management("/cluster/members").body()).get("members");
+      boolean allUp = members.size() == 3;
+      for (JsonNode m : members) {
+        allUp &= m.get("status").asText().equals("Up");
+      }
+      if (allUp) {
+        return;
+      }
+      LockSupport.parkNanos(100_000_000L);
+    }
+    throw new AssertionError("the node on port " + n.port() + " did not see 3 Up members within " + deadline + ": " + members);
   }
 
   @Test

@@ -175,10 +175,16 @@ public class PostSubmitIT {
     throw new AssertionError("no README in the archive");
   }
 
+  /** Each commit a minute after the one before (in seconds, as git keeps them): "newest first" is well defined. */
+  private static long clock = System.currentTimeMillis() - 3_600_000;
+
   private static String commit(Git git, Path dir, String what) throws Exception {
     Files.writeString(dir.resolve("README"), what + "\n", StandardCharsets.UTF_8);
     git.add().addFilepattern("README").call();
-    RevCommit c = git.commit().setMessage(what).setAuthor("Test", "t@example.com").setCommitter("Test", "t@example.com").call();
+    clock += 60_000;
+    org.eclipse.jgit.lib.PersonIdent who = new org.eclipse.jgit.lib.PersonIdent("Test", "t@example.com",
+        java.time.Instant.ofEpochMilli(clock), java.time.ZoneOffset.UTC);
+    RevCommit c = git.commit().setMessage(what).setAuthor(who).setCommitter(who).call();
     return c.name();
   }
 }
