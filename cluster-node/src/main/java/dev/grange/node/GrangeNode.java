@@ -96,8 +96,9 @@ public final class GrangeNode extends AllDirectives {
               settings.grace().plus(settings.resumeMargin()),
               Duration.ofMillis(500)));
 
+      ApiSettings apiSettings = ApiSettings.fromConfig(config);
       dev.grange.node.postsubmit.PostSubmitBuilds.init(system, sharding, settings.farm(), settings.varDir().resolve("mirrors"), blocking,
-          ApiSettings.fromConfig(config).askTimeout());
+          apiSettings.askTimeout());
 
       BuildletSession.Deps deps =
           new BuildletSession.Deps(
@@ -112,7 +113,7 @@ public final class GrangeNode extends AllDirectives {
               cluster.selfMember().address().toString());
       ConnectRoute connect = new ConnectRoute(system, settings.farm(), settings.masterKey(), settings.minAgentVersion(), deps);
       StoreHealth health = StoreHealth.start(system, logs, StoreHealth.Settings.fromConfig(config));
-      ApiRoutes api = new ApiRoutes(system, sharding, settings.farm(), sources, blocking, logs, health, ApiSettings.fromConfig(config), settings.maxApiBody(), settings.logPollInterval());
+      ApiRoutes api = new ApiRoutes(system, sharding, settings.farm(), sources, blocking, logs, health, apiSettings, settings.maxApiBody(), settings.logPollInterval());
       ActorRef<LiveHub.Command> hub = system.systemActorOf(
           LiveHub.create(sharding, List.copyOf(settings.farm().hosts().keySet()), liveTopic,
               new LiveHub.Settings(Duration.ofMillis(100), Duration.ofSeconds(5), settings.requestTimeout(),
@@ -122,7 +123,7 @@ public final class GrangeNode extends AllDirectives {
       GrangeNode shell = new GrangeNode(system, settings, null, logs);
       Route route = shell.concat(connect.route(), live.route(),
           new DashboardRoutes(index, settings.farm(), health).route(),
-          new dev.grange.node.api.MirrorRoutes(sharding, settings.farm(), ApiSettings.fromConfig(config).askTimeout()).route(),
+          new dev.grange.node.api.MirrorRoutes(sharding, settings.farm(), apiSettings.askTimeout()).route(),
           new dev.grange.node.api.WebhookRoutes(sharding, settings.farm()).route(),
           new dev.grange.node.source.SourceRoutes(settings.farm(), sources, blocking).route(),
           new dev.grange.node.source.GitHttpRoutes(settings.farm(), settings.varDir().resolve("mirrors"), blocking).route(), api.route(), new WebUi().route(), shell.root());

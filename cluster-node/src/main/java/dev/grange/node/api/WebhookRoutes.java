@@ -54,7 +54,7 @@ public final class WebhookRoutes extends AllDirectives {
       if (req.entity().getContentLengthOption().orElse(0) > MAX_BODY) {
         return complete(tooLarge());
       }
-      return withSizeLimit(MAX_BODY, () -> handleExceptions(TOO_LARGE, () -> signed(named)));
+      return withSizeLimit(MAX_BODY, () -> handleExceptions(tooLargeWhileStreaming, () -> signed(named)));
     }));
   }
 
@@ -66,9 +66,9 @@ public final class WebhookRoutes extends AllDirectives {
   }
 
   /** A chunked body that goes over the limit while it streams. */
-  private static final org.apache.pekko.http.javadsl.server.ExceptionHandler TOO_LARGE =
+  private final org.apache.pekko.http.javadsl.server.ExceptionHandler tooLargeWhileStreaming =
       org.apache.pekko.http.javadsl.server.ExceptionHandler.newBuilder()
-          .match(org.apache.pekko.http.scaladsl.model.EntityStreamSizeException.class, e -> new AllDirectives() {}.complete(tooLarge()))
+          .match(org.apache.pekko.http.scaladsl.model.EntityStreamSizeException.class, e -> complete(tooLarge()))
           .build();
 
   private static HttpResponse tooLarge() {

@@ -29,8 +29,6 @@ import org.apache.pekko.http.javadsl.server.Route;
  * does not have 404; upstream unreachable for a commit not cached 502.
  */
 public final class SourceRoutes extends AllDirectives {
-  private static final Pattern FULL_SHA = Pattern.compile("[0-9a-f]{40}");
-
   private final FarmConfig farm;
   private final Sources sources;
   private final Executor blocking;
@@ -51,7 +49,7 @@ public final class SourceRoutes extends AllDirectives {
     if (repo == null) {
       return done(ApiErrors.response(StatusCodes.NOT_FOUND, "unknown_repo", "no repository " + name + " (see GET /api/v1/mirrors)"));
     }
-    if (!FULL_SHA.matcher(rev).matches()) {
+    if (!Revs.isFullSha(rev)) {
       return done(ApiErrors.response(StatusCodes.BAD_REQUEST, "bad_rev", "rev must be a full 40-character lower-case hex sha"));
     }
     return CompletableFuture.supplyAsync(() -> {
