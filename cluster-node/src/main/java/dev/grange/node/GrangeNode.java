@@ -1,6 +1,8 @@
 package dev.grange.node;
 
 import com.typesafe.config.Config;
+import dev.grange.mirror.MirrorsHere;
+import dev.grange.mirror.RepoMirror;
 import dev.grange.node.api.ApiErrors;
 import dev.grange.node.api.ApiRoutes;
 import dev.grange.node.api.ApiSettings;
@@ -19,6 +21,7 @@ import java.util.List;
 import org.apache.pekko.actor.typed.pubsub.Topic;
 import dev.grange.node.pool.LocalPool;
 import dev.grange.node.schedule.HostPool;
+import dev.grange.node.source.SourceRoutes;
 import dev.grange.node.source.Sources;
 import dev.grange.node.store.BuildIndex;
 import dev.grange.node.store.LogStore;
@@ -75,7 +78,10 @@ public final class GrangeNode extends AllDirectives {
       LogStore logs = LogStore.create(system, settings.keyspace(), config.getBoolean("grange.store.autocreate"), LogStore.writeDeadline(config));
       BuildIndex index = BuildIndex.create(system, settings.keyspace(), config.getBoolean("grange.store.autocreate"));
       BuildIndex.Registered.get(system).use(index::record);
-      Sources sources = new Sources(settings.varDir().resolve("sources"));
+      String httpUrl = "http://" + settings.httpInterface() + ":" + settings.httpPort();
+      MirrorsHere mirrorsHere = new MirrorsHere();
+      Sources sources = new Sources(settings.varDir().resolve("sources"),
+          url -> settings.farm().repoWithUrl(url).flatMap(r -> mirrorsHere.dir(r.name())));
       ClusterSharding sharding = ClusterSharding.get(system);
 
       ActorRef<LocalPool.Command> localPool =
@@ -97,7 +103,9 @@ public final class GrangeNode extends AllDirectives {
               Duration.ofMillis(500)));
 
       ApiSettings apiSettings = ApiSettings.fromConfig(config);
-      dev.grange.node.postsubmit.PostSubmitBuilds.init(system, sharding, settings.farm(), settings.varDir().resolve("mirrors"), blocking,
+      dev.grange.node.postsubmit.PostSubmitBuilds.init(system, sharding, settings.farm(),
+          new RepoMirror.Settings(settings.varDir().resolve("mirrors"), blocking, config.getInt("grange.mirror.git-timeout"),
+              mirrorsHere, httpUrl),
           apiSettings.askTimeout());
 
       BuildletSession.Deps deps =
@@ -110,14 +118,15 @@ public final class GrangeNode extends AllDirectives {
               settings.grace(),
               settings.requestTimeout(),
               settings.resumeClaimTimeout(),
-              cluster.selfMember().address().toString());
+              cluster.selfMember().address().toString(),
+              (repo, sha) -> settings.farm().repoWithUrl(repo).map(r -> SourceRoutes.path(r.name(), sha)));
       ConnectRoute connect = new ConnectRoute(system, settings.farm(), settings.masterKey(), settings.minAgentVersion(), deps);
       StoreHealth health = StoreHealth.start(system, logs, StoreHealth.Settings.fromConfig(config));
       ApiRoutes api = new ApiRoutes(system, sharding, settings.farm(), sources, blocking, logs, health, apiSettings, settings.maxApiBody(), settings.logPollInterval());
       ActorRef<LiveHub.Command> hub = system.systemActorOf(
           LiveHub.create(sharding, List.copyOf(settings.farm().hosts().keySet()), liveTopic,
               new LiveHub.Settings(Duration.ofMillis(100), Duration.ofSeconds(5), settings.requestTimeout(),
-                  "http://" + settings.httpInterface() + ":" + settings.httpPort(), Version.current())),
+                  httpUrl, Version.current())),
           "live-hub", Props.empty());
       LiveRoute live = new LiveRoute(system, hub, Duration.ofSeconds(15));
       GrangeNode shell = new GrangeNode(system, settings, null, logs);
@@ -125,8 +134,8 @@ public final class GrangeNode extends AllDirectives {
           new DashboardRoutes(index, settings.farm(), health).route(),
           new dev.grange.node.api.MirrorRoutes(sharding, settings.farm(), apiSettings.askTimeout()).route(),
           new dev.grange.node.api.WebhookRoutes(sharding, settings.farm()).route(),
-          new dev.grange.node.source.SourceRoutes(settings.farm(), sources, blocking).route(),
-          new dev.grange.node.source.GitHttpRoutes(settings.farm(), settings.varDir().resolve("mirrors"), blocking).route(), api.route(), new WebUi().route(), shell.root());
+          new SourceRoutes(settings.farm(), sources, blocking).route(),
+          new dev.grange.node.source.GitHttpRoutes(settings.farm(), mirrorsHere, sources, blocking).route(), api.route(), new WebUi().route(), shell.root());
       ServerBinding binding =
           Http.get(system)
               .newServerAt(settings.httpInterface(), settings.httpPort())

@@ -4,8 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.grange.node.store.FreePorts;
-import dev.grange.node.testing.SharedCassandra;
 import dev.grange.node.testing.TestNode;
 import dev.grange.node.testing.TestRepos;
 import java.io.IOException;
@@ -46,33 +44,18 @@ class ClusterIT {
   static void start() throws Exception {
     repo = TestRepos.create("cluster-repo", Map.of("hello.txt", "hello from the cluster\n"));
 
-    String keyspace = SharedCassandra.uniqueKeyspace("cluster");
-    int[] ports = FreePorts.loopback(6);
-    List<String> seeds = new ArrayList<>();
-    List<String> urls = new ArrayList<>();
-    for (int i = 0; i < 3; i++) {
-      seeds.add("\"pekko://grange@127.0.0.1:" + ports[3 + i] + "\"");
-      urls.add("\"ws://127.0.0.1:" + ports[i] + "\"");
-    }
-    for (int i = 0; i < 3; i++) {
-      // Each node's agents dial it first, then the others.
-      List<String> own = new ArrayList<>(urls.subList(i, 3));
-      own.addAll(urls.subList(0, i));
-      String farm = """
-          pekko.cluster.seed-nodes = [%s]
-          grange.node.agent-urls = [%s]
-          grange.hosts {
-            it-local { pool = local, local { min = %d, max = %d }, expected = %d }
+    // Each node's agents dial it first, then the others.
+    nodes.addAll(TestNode.threeNodeCluster("cluster", """
+        grange.hosts {
+          it-local { pool = local, local { min = %d, max = %d }, expected = %d }
+        }
+        grange.builders {
+          it-hello {
+            host-type = it-local
+            steps = [ { name = cat, cmd = "/bin/sh", args = ["-c", "cat hello.txt"], sys = true, timeout = 1m } ]
           }
-          grange.builders {
-            it-hello {
-              host-type = it-local
-              steps = [ { name = cat, cmd = "/bin/sh", args = ["-c", "cat hello.txt"], sys = true, timeout = 1m } ]
-            }
-          }
-          """.formatted(String.join(", ", seeds), String.join(", ", own), MAX, MAX, MAX);
-      nodes.add(new TestNode(keyspace, ports[i], ports[3 + i], farm));
-    }
+        }
+        """.formatted(MAX, MAX, MAX)));
     for (TestNode n : nodes) {
       n.start();
     }

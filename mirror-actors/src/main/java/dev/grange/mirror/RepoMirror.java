@@ -16,6 +16,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -50,16 +51,22 @@ public final class RepoMirror extends EventSourcedBehaviorWithEnforcedReplies<Re
 
   public record GetStatus(ActorRef<Status> replyTo) implements Command {}
 
-  /** What the mirrors page shows of a repository. {@code lastFetchOkMs} 0: never fetched. */
+  /**
+   * What the mirrors page shows of a repository. {@code lastFetchOkMs} 0: never fetched. {@code
+   * node}: the HTTP address of the node it runs on.
+   */
   public record Status(String name, String url, Map<String, String> branches, int refs, long lastFetchMs, long lastFetchOkMs,
-      String lastError, int failuresInARow, boolean fetching, long landedCommits, List<TargetStatus> targets)
+      String lastError, int failuresInARow, boolean fetching, long landedCommits, List<TargetStatus> targets, String node)
       implements CborSerializable {}
 
   /** A push target: when a push last worked, and the last error (null when the last push worked). */
   public record TargetStatus(String url, long lastSuccessMs, long lastAttemptMs, String lastError) implements CborSerializable {}
 
-  /** How mirrors run on this node. */
-  public record Settings(Path mirrorsDir, Executor blocking, int gitTimeoutSeconds) {}
+  /**
+   * How mirrors run on this node: where their bare mirrors go, the executor for git work, its
+   * timeout, the registry of the mirrors served here, and this node's HTTP address (shown).
+   */
+  public record Settings(Path mirrorsDir, Executor blocking, int gitTimeoutSeconds, MirrorsHere here, String node) {}
 
   private record FetchDone(Map<String, String> refs, Map<String, List<GitMirror.LandedCommit>> landed, String error) implements Command {}
 
@@ -128,6 +135,7 @@ public final class RepoMirror extends EventSourcedBehaviorWithEnforcedReplies<Re
           timers.startTimerWithFixedDelay("poll", new Fetch("poll"), Duration.ofMillis(spec.pollIntervalMs()));
           ctx.getSelf().tell(new Fetch("start"));
         })
+        .onSignal(PostStop.class, (st, sig) -> settings.here().stopped(name, git.dir()))
         .build();
   }
 
@@ -199,6 +207,7 @@ public final class RepoMirror extends EventSourcedBehaviorWithEnforcedReplies<Re
     failures = 0;
     lastError = null;
     lastFetchOkMs = System.currentTimeMillis();
+    settings.here().serving(name, git.dir());
     long now = lastFetchOkMs;
     Map<String, String> changed = new LinkedHashMap<>();
     d.refs().forEach((ref, sha) -> {
@@ -284,7 +293,7 @@ public final class RepoMirror extends EventSourcedBehaviorWithEnforcedReplies<Re
     List<TargetStatus> shown = targets.values().stream()
         .map(t -> new TargetStatus(redact(t.url()), t.lastSuccessMs(), t.lastAttemptMs(), t.lastError())).toList();
     return new Status(name, spec == null ? "" : redact(spec.url()), branches, s.refs().size(), lastFetchMs, lastFetchOkMs,
-        lastError, failures, fetching, s.landedCommits(), shown);
+        lastError, failures, fetching, s.landedCommits(), shown, settings.node());
   }
 
   /** A URL without the password it may carry ({@code https://user:token@host/...}). */

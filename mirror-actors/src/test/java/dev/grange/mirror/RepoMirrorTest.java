@@ -35,6 +35,7 @@ class RepoMirrorTest {
   private static ExecutorService blocking;
 
   @TempDir Path tmp;
+  private final MirrorsHere here = new MirrorsHere();
 
   record Landed(String repo, String branch, List<GitMirror.LandedCommit> commits) {}
 
@@ -58,8 +59,12 @@ class RepoMirrorTest {
       RepoSpec spec, Path mirrors, TestProbe<Landed> landed) {
     PostSubmit ps = (repo, branch, commits) -> landed.ref().tell(new Landed(repo, branch, commits));
     return EventSourcedBehaviorTestKit.create(kit.system(),
-        RepoMirror.create(spec.name(), spec, new RepoMirror.Settings(mirrors, blocking, 30), ps),
+        RepoMirror.create(spec.name(), spec, settings(mirrors), ps),
         EventSourcedBehaviorTestKit.enabledSerializationSettings());
+  }
+
+  private RepoMirror.Settings settings(Path mirrors) {
+    return new RepoMirror.Settings(mirrors, blocking, 30, here, "http://127.0.0.1:8080");
   }
 
   private static RepoSpec spec(String name, String url, List<String> push, int backfill) {
@@ -97,6 +102,7 @@ class RepoMirrorTest {
       assertEquals("three", first.commits().get(0).subject());
       assertEquals("Ada Lovelace <ada@example.com>", first.commits().get(0).author());
       assertTrue(Files.isDirectory(tmp.resolve("mirrors/demo.git/objects")), "a bare mirror under the mirrors dir");
+      assertEquals(java.util.Optional.of(tmp.resolve("mirrors/demo.git")), here.dir("demo"), "served here once fetched");
 
       String four = up.commit("four");
       m.runCommand(new RepoMirror.Fetch("webhook"));
@@ -163,6 +169,24 @@ class RepoMirrorTest {
     assertTrue(s.lastError() != null && !s.lastError().isBlank(), s.toString());
     assertFalse(s.toString().contains("s3cret"), "the password is never shown: " + s);
     assertEquals(0, s.lastFetchOkMs());
+    assertEquals("http://127.0.0.1:8080", s.node());
+    assertTrue(here.dir("gone").isEmpty(), "never fetched: not served from here");
     landed.expectNoMessage(Duration.ofMillis(200));
+  }
+
+  @Test
+  void aMirrorIsServedFromThisNodeOnlyWhileItsEntityRunsHere() throws Exception {
+    try (Upstream up = new Upstream(tmp.resolve("up"))) {
+      up.commit("one");
+      TestProbe<Landed> landed = kit.createTestProbe();
+      PostSubmit ps = (repo, branch, commits) -> landed.ref().tell(new Landed(repo, branch, commits));
+      var ref = kit.spawn(RepoMirror.create("moving", spec("moving", up.url(), List.of(), 1), settings(tmp.resolve("mirrors")), ps));
+      landed.receiveMessage();
+      assertEquals(java.util.Optional.of(tmp.resolve("mirrors/moving.git")), here.dir("moving"));
+      // Moved to another node (or this one stopping): its copy here is no longer the live one.
+      kit.stop(ref);
+      assertTrue(here.dir("moving").isEmpty(), "a stopped mirror is not served from here");
+      assertTrue(Files.isDirectory(tmp.resolve("mirrors/moving.git/objects")), "its directory stays (the next start fetches into it)");
+    }
   }
 }

@@ -61,6 +61,13 @@ public final class BuildJson {
       if (a.cause() != null) {
         at.put("cause", a.cause());
       }
+      if (a.source() != null) {
+        ObjectNode src = at.putObject("source");
+        src.put("from", a.source().from());
+        src.put("files", a.source().files());
+        src.put("bytes", a.source().bytes());
+        src.put("durationMs", a.source().durationMs());
+      }
     }
     return n;
   }

@@ -60,6 +60,7 @@ public final class MirrorRoutes extends AllDirectives {
     ObjectNode o = ApiErrors.JSON.createObjectNode();
     o.put("name", s.name());
     o.put("url", s.url());
+    o.put("node", s.node());
     ObjectNode b = o.putObject("branches");
     s.branches().forEach(b::put);
     o.put("refs", s.refs());

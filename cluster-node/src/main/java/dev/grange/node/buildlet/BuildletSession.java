@@ -72,8 +72,16 @@ public final class BuildletSession extends AbstractBehavior<BuildletSession.Comm
   public record CancelExec(String execId) implements Command {}
 
   /** Ships the tree of {@code sha} of {@code repo} to {@code dir} on the buildlet as a gzip'd tar. */
-  public record PutSource(String dir, String repo, String sha, ActorRef<StatusReply<Done>> replyTo)
+  public record PutSource(String dir, String repo, String sha, ActorRef<StatusReply<SourcePut>> replyTo)
       implements Command {}
+
+  /**
+   * How a source archive reached the buildlet: {@code from} the URL the agent fetched it from, or
+   * {@link #PUSHED}; what the agent extracted.
+   */
+  public record SourcePut(String from, long files, long bytes) implements dev.grange.protocol.CborSerializable {
+    public static final String PUSHED = "pushed by the node";
+  }
 
   /** Removes paths on the buildlet; {@code "."} empties its workdir. */
   public record RemoveAll(List<String> paths, ActorRef<StatusReply<Done>> replyTo)
@@ -168,10 +176,25 @@ public final class BuildletSession extends AbstractBehavior<BuildletSession.Comm
       Duration grace,
       Duration requestTimeout,
       Duration resumeClaimTimeout,
-      String nodeAddress) {}
+      String nodeAddress,
+      SourceUrls sourceUrls) {}
 
-  /** The handshake facts the route checked. */
-  public record Handshaken(String agentId, String hostType, String hostname, int version, String instance) {}
+  /**
+   * Where this node serves the source archive of a repository at a commit (a path such as {@code
+   * /src/<name>.tar.gz?rev=<sha>}), when it does: the agent then fetches it itself ({@code
+   * put_tar_url}) instead of the node pushing the bytes.
+   */
+  public interface SourceUrls {
+    SourceUrls NONE = (repo, sha) -> java.util.Optional.empty();
+
+    java.util.Optional<String> path(String repo, String sha);
+  }
+
+  /**
+   * The handshake facts the route checked. {@code nodeUrl}: this node as the agent reached it
+   * ({@code http://host:port}, from the request's Host), the base of the URLs it is given.
+   */
+  public record Handshaken(String agentId, String hostType, String hostname, int version, String instance, String nodeUrl) {}
 
   public static Behavior<Command> create(Handshaken who, Deps deps, BoundedSourceQueue<Message> out) {
     return Behaviors.setup(
@@ -273,7 +296,7 @@ public final class BuildletSession extends AbstractBehavior<BuildletSession.Comm
       }
     };
     this.execs = new SessionExecs(io, deps);
-    this.sources = new SessionSources(io, deps);
+    this.sources = new SessionSources(io, deps, who.nodeUrl());
     send(new NodeFrame.Hello(sessionId, deps.heartbeat().toMillis(), deps.grace().toMillis()));
     timers.startSingleTimer(ReadyTimeout.INSTANCE, deps.requestTimeout());
     timers.startTimerWithFixedDelay(Tick.INSTANCE, tickEvery());

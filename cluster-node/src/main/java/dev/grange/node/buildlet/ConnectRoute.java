@@ -116,7 +116,7 @@ public final class ConnectRoute extends AllDirectives {
       return refuse(StatusCodes.UNAUTHORIZED, "bad_key", "the key does not match this host type or instance");
     }
     BuildletSession.Handshaken who =
-        new BuildletSession.Handshaken(agentId, hostType, hostname == null ? "" : hostname, v, instance);
+        new BuildletSession.Handshaken(agentId, hostType, hostname == null ? "" : hostname, v, instance, nodeUrl(req));
     return handleWebSocketMessages(sessionFlow(who));
   }
 
@@ -166,6 +166,13 @@ public final class ConnectRoute extends AllDirectives {
 
   private Route refuse(org.apache.pekko.http.javadsl.model.StatusCode status, String code, String message) {
     return complete(ApiErrors.response(status, code, message));
+  }
+
+  /** The scheme and authority the agent reached this node at (the effective request URI: its Host). */
+  private static String nodeUrl(HttpRequest req) {
+    org.apache.pekko.http.javadsl.model.Uri uri = req.getUri();
+    String scheme = uri.scheme().equals("https") || uri.scheme().equals("wss") ? "https" : "http";
+    return scheme + "://" + uri.host().address() + (uri.port() > 0 ? ":" + uri.port() : "");
   }
 
   private static String header(HttpRequest req, String name) {

@@ -10,19 +10,24 @@ import java.util.concurrent.CompletableFuture;
 import org.apache.pekko.pattern.StatusReply;
 
 /**
- * The source archives one {@link BuildletSession} ships ({@code put_tar}): the archive made off
- * the actor (blocking dispatcher), sent in data frames within the credit the agent grants, then
- * {@code end} with its size and digest; the agent's {@code ok} or {@code error} answers the build.
- * Runs inside the session's actor, through {@link SessionExecs.Io}.
+ * The source archives one {@link BuildletSession} ships. A repository this node serves at {@code
+ * /src} ({@link BuildletSession.SourceUrls}) is fetched by the agent itself ({@code put_tar_url}
+ * with the URL of this node as the agent reached it); any other is pushed ({@code put_tar}): the
+ * archive made off the actor (blocking dispatcher), sent in data frames within the credit the
+ * agent grants, then {@code end} with its size and digest. The agent's {@code ok} or {@code error}
+ * answers the build. Runs inside the session's actor, through {@link SessionExecs.Io}.
  */
 final class SessionSources {
   private final SessionExecs.Io io;
   private final BuildletSession.Deps deps;
   private final Map<Integer, OutgoingArchive> outStreams = new HashMap<>();
 
-  SessionSources(SessionExecs.Io io, BuildletSession.Deps deps) {
+  private final String nodeUrl;
+
+  SessionSources(SessionExecs.Io io, BuildletSession.Deps deps, String nodeUrl) {
     this.io = io;
     this.deps = deps;
+    this.nodeUrl = nodeUrl;
   }
 
   /** Credit the agent granted on an archive's stream. */
@@ -44,6 +49,13 @@ final class SessionSources {
   void onPutSource(BuildletSession.PutSource m) {
     if (!io.open()) {
       m.replyTo().tell(StatusReply.error(BuildletSession.SESSION_ENDED + ": closed"));
+      return;
+    }
+    String served = nodeUrl == null ? null : deps.sourceUrls().path(m.repo(), m.sha()).orElse(null);
+    if (served != null) {
+      String url = nodeUrl + served;
+      long id = io.requests().add(System.nanoTime(), false, a -> answer(m, a, url), cause -> m.replyTo().tell(StatusReply.error(cause)));
+      io.send(new NodeFrame.PutTarUrl(id, m.dir(), url));
       return;
     }
     io.pipe(
@@ -85,16 +97,23 @@ final class SessionSources {
             a -> {
               o.close();
               outStreams.remove(o.stream);
-              if (a instanceof AgentFrame.Ok) {
-                req.replyTo().tell(StatusReply.ack());
-              } else if (a instanceof AgentFrame.Error e) {
-                req.replyTo().tell(StatusReply.error("agent refused the source archive: " + e.code().wire() + ": " + e.message()));
-              }
+              answer(req, a, null);
             },
             cause -> req.replyTo().tell(StatusReply.error(cause)));
     io.send(new NodeFrame.PutTar(id, req.dir(), o.stream, true));
     pump(o);
     return;
+  }
+
+  /** The agent's answer to a put_tar or put_tar_url (of {@code url}, when not null). */
+  private static void answer(BuildletSession.PutSource req, AgentFrame a, String url) {
+    if (a instanceof AgentFrame.Ok ok) {
+      req.replyTo().tell(StatusReply.success(new BuildletSession.SourcePut(url == null ? BuildletSession.SourcePut.PUSHED : url,
+          ok.files() == null ? 0 : ok.files(), ok.bytes() == null ? 0 : ok.bytes())));
+    } else if (a instanceof AgentFrame.Error e) {
+      req.replyTo().tell(StatusReply.error("agent refused the source archive" + (url == null ? "" : " of " + url) + ": "
+          + e.code().wire() + ": " + e.message()));
+    }
   }
 
   private void pump(OutgoingArchive o) {

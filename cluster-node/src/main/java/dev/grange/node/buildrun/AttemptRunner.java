@@ -66,7 +66,8 @@ final class AttemptRunner extends AbstractBehavior<AttemptRunner.Command> {
     ENDING
   }
 
-  private record SourceShipped(ActorRef<BuildletSession.Command> via, StatusReply<Done> result) implements Command {}
+  private record SourceShipped(ActorRef<BuildletSession.Command> via, StatusReply<BuildletSession.SourcePut> result, long startNanos)
+      implements Command {}
 
   private record FromExec(ExecEvent event) implements Command {}
 
@@ -179,12 +180,13 @@ final class AttemptRunner extends AbstractBehavior<AttemptRunner.Command> {
     if (sourceNeeded) {
       phase = Phase.SHIPPING;
       ActorRef<BuildletSession.Command> via = session;
+      long t0 = System.nanoTime();
       getContext().askWithStatus(
-          Done.class,
+          BuildletSession.SourcePut.class,
           via,
           Duration.ofMinutes(10),
           r -> new BuildletSession.PutSource(".", spec.repo(), spec.rev(), r),
-          (ok, err) -> new SourceShipped(via, err == null ? StatusReply.ack() : StatusReply.error(err)));
+          (ok, err) -> new SourceShipped(via, err == null ? StatusReply.success(ok) : StatusReply.error(err), t0));
       return this;
     }
     return startStep();
@@ -206,6 +208,8 @@ final class AttemptRunner extends AbstractBehavior<AttemptRunner.Command> {
       return Behaviors.stopped();
     }
     sourceNeeded = false;
+    BuildletSession.SourcePut put = m.result().getValue();
+    parent.tell(new BuildRun.SourceReady(attempt, put.from(), put.files(), put.bytes(), (System.nanoTime() - m.startNanos()) / 1_000_000));
     return startStep();
   }
 

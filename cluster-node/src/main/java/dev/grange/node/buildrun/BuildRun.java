@@ -86,6 +86,9 @@ public final class BuildRun
   // From the attempt runner (local only).
   record StepBegan(int attempt, int step) implements Command {}
 
+  /** The attempt's source is on its buildlet (how, and what it took). */
+  record SourceReady(int attempt, String from, long files, long bytes, long durationMs) implements Command {}
+
   record StepProgressed(int attempt, int step, long offset) implements Command {}
 
   record StepEnded(int attempt, int step, String state, int exitCode, long durationMs, long outputBytes) implements Command {}
@@ -215,6 +218,7 @@ public final class BuildRun
         .onCommand(Start.class, this::onStart)
         .onCommand(BuildletAssigned.class, this::onAssigned)
         .onCommand(StepBegan.class, this::onStepBegan)
+        .onCommand(SourceReady.class, this::onSourceReady)
         .onCommand(StepProgressed.class, this::onStepProgressed)
         .onCommand(StepEnded.class, this::onStepEnded)
         .onCommand(AttemptSucceeded.class, this::onSucceeded)
@@ -335,6 +339,14 @@ public final class BuildRun
     if (runner != null) {
       runner.tell(c);
     }
+  }
+
+  private ReplyEffect<BuildRunEvents.Event, BuildRunState> onSourceReady(BuildRunState s, SourceReady c) {
+    if (s.status() != Status.RUNNING || c.attempt() != s.currentAttempt()) {
+      return Effect().noReply();
+    }
+    return Effect().persist(new BuildRunEvents.SourceShipped(c.attempt(), c.from(), c.files(), c.bytes(), c.durationMs(),
+        System.currentTimeMillis())).thenNoReply();
   }
 
   private ReplyEffect<BuildRunEvents.Event, BuildRunState> onStepBegan(BuildRunState s, StepBegan c) {

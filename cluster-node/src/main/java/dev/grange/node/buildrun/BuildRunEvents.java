@@ -13,6 +13,12 @@ public final class BuildRunEvents {
   /** Attempt {@code attempt} (1-based) runs on a buildlet. */
   public record AttemptStarted(int attempt, String agentId, String hostname, String node, long atMs) implements Event {}
 
+  /**
+   * The attempt's source reached its buildlet: {@code from} the URL the agent fetched it from, or
+   * pushed by the node; the files and bytes extracted; how long it took from asking.
+   */
+  public record SourceShipped(int attempt, String from, long files, long bytes, long durationMs, long atMs) implements Event {}
+
   public record StepStarted(int attempt, int step, long atMs) implements Event {}
 
   /** The first {@code offset} bytes of a running step's output are stored: a resume starts there. */

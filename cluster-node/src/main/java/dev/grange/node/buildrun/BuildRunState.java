@@ -22,9 +22,24 @@ public record BuildRunState(
     DONE
   }
 
-  /** One try on one buildlet; {@code cause} is set when it ended by a communication failure. */
-  public record Attempt(int attempt, String agentId, String hostname, String node, long startMs, long endMs, String cause)
-      implements CborSerializable {}
+  /**
+   * One try on one buildlet; {@code cause} is set when it ended by a communication failure;
+   * {@code source} once its source is on the buildlet (null before, and in builds recorded before
+   * it was kept).
+   */
+  public record Attempt(int attempt, String agentId, String hostname, String node, long startMs, long endMs, String cause,
+      Source source) implements CborSerializable {
+    public Attempt(int attempt, String agentId, String hostname, String node, long startMs, long endMs, String cause) {
+      this(attempt, agentId, hostname, node, startMs, endMs, cause, null);
+    }
+
+    Attempt ended(long atMs, String why) {
+      return new Attempt(attempt, agentId, hostname, node, startMs, atMs, why, source);
+    }
+  }
+
+  /** How an attempt's source reached its buildlet ({@link BuildRunEvents.SourceShipped}). */
+  public record Source(String from, long files, long bytes, long durationMs) implements CborSerializable {}
 
   /**
    * A step's outcome; state is pending, running, or the agent's exit state. While it runs,
@@ -84,6 +99,12 @@ public record BuildRunState(
       List<StepResult> st = new ArrayList<>();
       steps.forEach(s -> st.add(new StepResult(s.name(), StepResult.PENDING, 0, 0, 0, 0)));
       return new BuildRunState(spec, Status.RUNNING, at, st, null, null, 0);
+    } else if (e instanceof BuildRunEvents.SourceShipped sh) {
+      List<Attempt> at = new ArrayList<>(attempts);
+      Attempt last = at.remove(at.size() - 1);
+      at.add(new Attempt(last.attempt(), last.agentId(), last.hostname(), last.node(), last.startMs(), last.endMs(), last.cause(),
+          new Source(sh.from(), sh.files(), sh.bytes(), sh.durationMs())));
+      return new BuildRunState(spec, status, at, steps, result, reason, finishedAtMs);
     } else if (e instanceof BuildRunEvents.StepStarted s) {
       return withStep(s.step(), new StepResult(steps.get(s.step()).name(), StepResult.RUNNING, 0, s.atMs(), 0, 0));
     } else if (e instanceof BuildRunEvents.StepProgress p) {
@@ -96,13 +117,13 @@ public record BuildRunState(
     } else if (e instanceof BuildRunEvents.AttemptFailed f) {
       List<Attempt> at = new ArrayList<>(attempts);
       Attempt last = at.remove(at.size() - 1);
-      at.add(new Attempt(last.attempt(), last.agentId(), last.hostname(), last.node(), last.startMs(), f.atMs(), f.cause()));
+      at.add(last.ended(f.atMs(), f.cause()));
       return new BuildRunState(spec, Status.QUEUED, at, steps, null, null, 0);
     } else if (e instanceof BuildRunEvents.BuildFinished f) {
       List<Attempt> at = new ArrayList<>(attempts);
       if (!at.isEmpty() && at.get(at.size() - 1).endMs() == 0) {
         Attempt last = at.remove(at.size() - 1);
-        at.add(new Attempt(last.attempt(), last.agentId(), last.hostname(), last.node(), last.startMs(), f.atMs(), last.cause()));
+        at.add(last.ended(f.atMs(), last.cause()));
       }
       return new BuildRunState(spec, Status.DONE, at, steps, f.result(), f.reason(), f.atMs());
     }

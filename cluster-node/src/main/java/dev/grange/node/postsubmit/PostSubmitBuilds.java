@@ -10,15 +10,14 @@ import dev.grange.protocol.model.FarmConfig;
 import dev.grange.protocol.model.RepoSpec;
 import dev.grange.protocol.schedule.PriorityClass;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.concurrent.Executor;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.cluster.sharding.typed.ClusterShardingSettings;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.pattern.StatusReply;
@@ -48,13 +47,14 @@ public final class PostSubmitBuilds implements PostSubmit {
   }
 
   /** Starts the mirrors of {@code farm} on this node and wakes each (the one node that runs it fetches). */
-  public static void init(ActorSystem<?> system, ClusterSharding sharding, FarmConfig farm, Path mirrorsDir, Executor blocking,
+  public static void init(ActorSystem<?> system, ClusterSharding sharding, FarmConfig farm, RepoMirror.Settings settings,
       Duration ask) {
-    int timeout = system.settings().config().getInt("grange.mirror.git-timeout");
-    RepoMirror.Settings settings = new RepoMirror.Settings(mirrorsDir, blocking, timeout);
     PostSubmitBuilds builds = new PostSubmitBuilds(sharding, farm, ask);
+    // Remembered: when its node goes, sharding starts the mirror on another at once, so polling
+    // goes on without waiting for a webhook or a page to wake it.
     sharding.init(Entity.of(RepoMirror.ENTITY_KEY,
-        ctx -> RepoMirror.create(ctx.getEntityId(), farm.repo(ctx.getEntityId()).orElse(null), settings, builds)));
+            ctx -> RepoMirror.create(ctx.getEntityId(), farm.repo(ctx.getEntityId()).orElse(null), settings, builds))
+        .withSettings(ClusterShardingSettings.create(system).withRememberEntities(true)));
     farm.repos().keySet().forEach(name -> sharding.entityRefFor(RepoMirror.ENTITY_KEY, name).tell(new RepoMirror.Fetch("node started")));
   }
 

@@ -1,13 +1,16 @@
 package dev.grange.node.source;
 
 import dev.grange.node.api.ApiErrors;
+import dev.grange.mirror.MirrorsHere;
 import dev.grange.protocol.model.FarmConfig;
+import dev.grange.protocol.model.RepoSpec;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
@@ -25,6 +28,7 @@ import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
 import org.apache.pekko.stream.javadsl.StreamConverters;
 import org.apache.pekko.util.ByteString;
+import org.eclipse.jgit.lib.Ref;
 import org.eclipse.jgit.lib.Repository;
 import org.eclipse.jgit.storage.file.FileRepositoryBuilder;
 import org.eclipse.jgit.transport.PacketLineOut;
@@ -50,12 +54,14 @@ public final class GitHttpRoutes extends AllDirectives {
   private static final ContentType RESULT = ContentTypes.parse("application/x-git-upload-pack-result");
 
   private final FarmConfig farm;
-  private final Path mirrorsDir;
+  private final MirrorsHere here;
+  private final Sources sources;
   private final Executor blocking;
 
-  public GitHttpRoutes(FarmConfig farm, Path mirrorsDir, Executor blocking) {
+  public GitHttpRoutes(FarmConfig farm, MirrorsHere here, Sources sources, Executor blocking) {
     this.farm = farm;
-    this.mirrorsDir = mirrorsDir;
+    this.here = here;
+    this.sources = sources;
     this.blocking = blocking;
   }
 
@@ -83,21 +89,40 @@ public final class GitHttpRoutes extends AllDirectives {
         : "only the smart protocol (service=git-upload-pack) is served");
   }
 
-  /** The bare mirror, or an error response. */
+  /** Blocking: the repository to serve, opened, or an error response. */
   private Object repository(String name) {
-    if (farm.repo(name).isEmpty()) {
+    RepoSpec spec = farm.repo(name).orElse(null);
+    if (spec == null) {
       return ApiErrors.response(StatusCodes.NOT_FOUND, "unknown_repo", "no repository " + name);
     }
-    Path dir = mirrorsDir.resolve(name + ".git");
-    if (!Files.isDirectory(dir.resolve("objects"))) {
-      return ApiErrors.response(StatusCodes.SERVICE_UNAVAILABLE, "not_here",
-          "the mirror of " + name + " is not on this node yet (it is fetched by the node its RepoMirror runs on)");
-    }
+    Path live = here.dir(name).orElse(null);
     try {
-      return new FileRepositoryBuilder().setGitDir(dir.toFile()).setBare().setMustExist(true).build();
+      return live != null
+          ? new FileRepositoryBuilder().setGitDir(live.toFile()).setBare().setMustExist(true).build()
+          : sources.openToServe(spec.url());
     } catch (IOException e) {
       return ApiErrors.response(StatusCodes.INTERNAL_SERVER_ERROR, "bad_mirror", "the mirror of " + name + " cannot be read: " + e.getMessage());
+    } catch (SourceException e) {
+      return e.kind() == SourceException.Kind.REPO_UNREACHABLE
+          ? ApiErrors.response(StatusCodes.BAD_GATEWAY, "upstream_unreachable", e.getMessage())
+          : ApiErrors.response(StatusCodes.INTERNAL_SERVER_ERROR, "bad_repo", e.getMessage());
     }
+  }
+
+  /** Only what a clone of upstream would see: branches, tags and HEAD (a local repository has more). */
+  private static UploadPack uploadPack(Repository repo) {
+    UploadPack up = new UploadPack(repo);
+    up.setBiDirectionalPipe(false);
+    up.setRefFilter(refs -> {
+      Map<String, Ref> shown = new HashMap<>();
+      refs.forEach((n, r) -> {
+        if (n.equals("HEAD") || n.startsWith("refs/heads/") || n.startsWith("refs/tags/")) {
+          shown.put(n, r);
+        }
+      });
+      return shown;
+    });
+    return up;
   }
 
   private CompletionStage<HttpResponse> refs(String name) {
@@ -111,8 +136,7 @@ public final class GitHttpRoutes extends AllDirectives {
         PacketLineOut pck = new PacketLineOut(buf);
         pck.writeString("# service=git-upload-pack\n");
         pck.end();
-        UploadPack up = new UploadPack(repo);
-        up.setBiDirectionalPipe(false);
+        UploadPack up = uploadPack(repo);
         up.sendAdvertisedRefs(new RefAdvertiser.PacketLineOutRefAdvertiser(pck));
         return HttpResponse.create().withEntity(HttpEntities.create(ADVERTISEMENT, buf.toByteArray()))
             .addHeader(RawHeader.create("Cache-Control", "no-cache"));
@@ -123,8 +147,7 @@ public final class GitHttpRoutes extends AllDirectives {
   }
 
   private Route upload(String name, String encoding) {
-    return entity(Unmarshaller.entityToByteString(), body -> {
-      Object r = repository(name);
+    return entity(Unmarshaller.entityToByteString(), body -> onSuccess(CompletableFuture.supplyAsync(() -> repository(name), blocking), r -> {
       if (r instanceof HttpResponse refusal) {
         return complete(refusal);
       }
@@ -135,7 +158,7 @@ public final class GitHttpRoutes extends AllDirectives {
       });
       return complete(HttpResponse.create().withEntity(HttpEntities.createChunked(RESULT, source))
           .addHeader(RawHeader.create("Cache-Control", "no-cache")));
-    });
+    }));
   }
 
   /** Blocking: the pack for the client's wants and haves, written as it is made. */
@@ -145,9 +168,7 @@ public final class GitHttpRoutes extends AllDirectives {
       if (encoding.equalsIgnoreCase("gzip")) {
         in = new GZIPInputStream(in);
       }
-      UploadPack up = new UploadPack(repo);
-      up.setBiDirectionalPipe(false);
-      up.upload(in, out, null);
+      uploadPack(repo).upload(in, out, null);
     } catch (Exception e) {
       // The client sees the stream end early; git reports the broken pack.
       log.warn("git-upload-pack of [{}] failed: {}", name, e.toString());

@@ -29,6 +29,8 @@ import org.apache.pekko.http.javadsl.server.Route;
  * does not have 404; upstream unreachable for a commit not cached 502.
  */
 public final class SourceRoutes extends AllDirectives {
+  private static final java.time.Duration ARCHIVE_TIMEOUT = java.time.Duration.ofMinutes(10);
+
   private final FarmConfig farm;
   private final Sources sources;
   private final Executor blocking;
@@ -39,9 +41,15 @@ public final class SourceRoutes extends AllDirectives {
     this.blocking = blocking;
   }
 
+  /** Where this route serves {@code repo} (a configured name) at {@code sha}. */
+  public static String path(String repo, String sha) {
+    return "/src/" + repo + ".tar.gz?rev=" + sha;
+  }
+
   public Route route() {
     return get(() -> path(PathMatchers.segment("src").slash(PathMatchers.segment(Pattern.compile("(.+)\\.tar\\.gz"))), name ->
-        parameterOptional("rev", rev -> onSuccess(archive(name, rev.orElse("")), this::complete))));
+        // The first archive of a large tree takes a while to make: more than the server's default.
+        withRequestTimeout(ARCHIVE_TIMEOUT, () -> parameterOptional("rev", rev -> onSuccess(archive(name, rev.orElse("")), this::complete)))));
   }
 
   private CompletionStage<HttpResponse> archive(String name, String rev) {

@@ -42,6 +42,11 @@ import org.slf4j.LoggerFactory;
  * never sees a partial one, and made once however many builds ask for the same commit at the same
  * time.
  *
+ * <p>A configured repository whose {@code RepoMirror} runs on this node has a live bare mirror
+ * already ({@link KnownMirrors}): a commit asked for by its full sha (a post-submit build's
+ * source, {@code /src}) is read from there first, so it is not fetched a second time into the
+ * cache.
+ *
  * <p>Plain blocking code: callers run it on a blocking dispatcher. Thread-safe. Nothing here is
  * ever evicted; pruning the cache directory is left to the operator.
  */
@@ -55,6 +60,13 @@ public final class Sources {
   /** How long a fetch may wait on a silent remote before it is given up. */
   public static final Duration DEFAULT_FETCH_TIMEOUT = Duration.ofMinutes(2);
 
+  /** The live bare mirror the node keeps of a URL elsewhere (a configured repository's), if any. */
+  public interface KnownMirrors {
+    KnownMirrors NONE = url -> java.util.Optional.empty();
+
+    java.util.Optional<Path> of(String url);
+  }
+
   /** The commit a rev resolved to. {@code author} is "Name &lt;email&gt;". */
   public record Commit(String sha, long commitTimeMs, String author, String subject) {}
 
@@ -62,19 +74,29 @@ public final class Sources {
   private final Path archivesDir;
   private final Duration minFetchInterval;
   private final Duration fetchTimeout;
+  private final KnownMirrors known;
   private final ConcurrentHashMap<String, Mirror> mirrors = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<Path, CompletableFuture<Path>> archiving = new ConcurrentHashMap<>();
 
   public Sources(Path cacheDir) {
-    this(cacheDir, DEFAULT_MIN_FETCH_INTERVAL, DEFAULT_FETCH_TIMEOUT);
+    this(cacheDir, KnownMirrors.NONE);
+  }
+
+  public Sources(Path cacheDir, KnownMirrors known) {
+    this(cacheDir, DEFAULT_MIN_FETCH_INTERVAL, DEFAULT_FETCH_TIMEOUT, known);
   }
 
   public Sources(Path cacheDir, Duration minFetchInterval, Duration fetchTimeout) {
+    this(cacheDir, minFetchInterval, fetchTimeout, KnownMirrors.NONE);
+  }
+
+  public Sources(Path cacheDir, Duration minFetchInterval, Duration fetchTimeout, KnownMirrors known) {
     Path root = cacheDir.toAbsolutePath().normalize();
     this.mirrorsDir = root.resolve("mirrors");
     this.archivesDir = root.resolve("archives");
     this.minFetchInterval = minFetchInterval;
     this.fetchTimeout = fetchTimeout;
+    this.known = known;
   }
 
   /**
@@ -145,10 +167,11 @@ public final class Sources {
       found = readLocal(local, read);
     } else {
       RepoLocation.Remote remote = (RepoLocation.Remote) loc;
-      Mirror mirror =
-          mirrors.computeIfAbsent(
-              remote.url(),
-              u -> new Mirror(remote, mirrorsDir.resolve(remote.cacheKey() + ".git"), minFetchInterval, fetchTimeout));
+      found = fullSha ? readKnown(remote, read) : null;
+      if (found != null) {
+        return found;
+      }
+      Mirror mirror = mirror(remote);
       long start = System.nanoTime();
       found = fullSha && mirror.exists() ? readMirror(mirror, read) : null;
       if (found == null) {
@@ -172,19 +195,74 @@ public final class Sources {
     return found;
   }
 
+  private Mirror mirror(RepoLocation.Remote remote) {
+    return mirrors.computeIfAbsent(
+        remote.url(), u -> new Mirror(remote, mirrorsDir.resolve(remote.cacheKey() + ".git"), minFetchInterval, fetchTimeout));
+  }
+
+  /** From the live mirror the node keeps of this URL, if it has one and the rev is in it; else null. */
+  private <T> T readKnown(RepoLocation.Remote remote, RepoRead<T> read) throws SourceException {
+    Path dir = known.of(remote.url()).orElse(null);
+    if (dir == null) {
+      return null;
+    }
+    try (Repository repo = new FileRepositoryBuilder().setGitDir(dir.toFile()).setBare().setMustExist(true).build()) {
+      return read.apply(repo);
+    } catch (IOException e) {
+      // Being rebuilt, or gone: the cache's own mirror serves.
+      log.debug("Cannot read the mirror [{}] of [{}]: {}", dir, remote.display(), e.toString());
+      return null;
+    }
+  }
+
+  /**
+   * The repository to serve {@code repo}'s branches and tags from (git over HTTP), opened; the
+   * caller closes it. A remote is fetched into the cache first unless it was fetched less than the
+   * minimum interval ago; when that fails and an older copy is there, the older copy is served.
+   *
+   * @throws SourceException BAD_REPO, or REPO_UNREACHABLE when nothing of it can be served
+   */
+  public Repository openToServe(String repo) throws SourceException {
+    RepoLocation loc = RepoLocation.parse(repo);
+    if (loc instanceof RepoLocation.Local local) {
+      return openLocal(local);
+    }
+    Mirror mirror = mirror((RepoLocation.Remote) loc);
+    try {
+      mirror.fetch(System.nanoTime() - mirror.minIntervalNanos());
+    } catch (SourceException e) {
+      if (!mirror.exists()) {
+        throw e;
+      }
+      log.warn("Serving the cached copy of [{}]: {}", loc.display(), e.getMessage());
+    }
+    return mirror.open();
+  }
+
   private static <T> T readLocal(RepoLocation.Local local, RepoRead<T> read) throws SourceException {
+    try (Repository repo = openLocal(local)) {
+      return read.apply(repo);
+    } catch (IOException e) {
+      throw unreadable(local, e);
+    }
+  }
+
+  private static Repository openLocal(RepoLocation.Local local) throws SourceException {
     FileRepositoryBuilder b = new FileRepositoryBuilder().setMustExist(true);
     if (local.bare()) {
       b.setGitDir(local.dir().toFile());
     } else {
       b.setWorkTree(local.dir().toFile());
     }
-    try (Repository repo = b.build()) {
-      return read.apply(repo);
+    try {
+      return b.build();
     } catch (IOException e) {
-      throw new SourceException(
-          Kind.BAD_REPO, "Repository " + local.display() + " cannot be read: " + e.getMessage(), e);
+      throw unreadable(local, e);
     }
+  }
+
+  private static SourceException unreadable(RepoLocation.Local local, IOException e) {
+    return new SourceException(Kind.BAD_REPO, "Repository " + local.display() + " cannot be read: " + e.getMessage(), e);
   }
 
   private static <T> T readMirror(Mirror mirror, RepoRead<T> read) throws SourceException {

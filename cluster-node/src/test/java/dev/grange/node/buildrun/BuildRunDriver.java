@@ -93,7 +93,7 @@ final class BuildRunDriver {
 
   /** Ships the source (the session says done) and returns the first step's exec. */
   BuildletSession.Exec shipSource(TestProbe<BuildletSession.Command> session) {
-    sourceAsked(session).replyTo().tell(StatusReply.ack());
+    sourceAsked(session).replyTo().tell(StatusReply.success(new BuildletSession.SourcePut(BuildletSession.SourcePut.PUSHED, 1, 10)));
     return exec(session);
   }
 

@@ -74,7 +74,8 @@ class BuildRunTest {
 
     BuildletSession.PutSource source = run.sourceAsked(session);
     assertEquals(List.of(".", run.spec.repo(), run.spec.rev()), List.of(source.dir(), source.repo(), source.sha()));
-    source.replyTo().tell(StatusReply.ack());
+    String from = "http://127.0.0.1:9/src/go.tar.gz?rev=" + run.spec.rev();
+    source.replyTo().tell(StatusReply.success(new BuildletSession.SourcePut(from, 3, 100)));
     BuildletSession.Exec make = run.exec(session);
     assertEquals(List.of(0, "./make.bash", List.of("-v")), List.of(make.step(), make.spec().cmd(), make.spec().args()));
     assertEquals("running", run.state().steps().get(0).state());
@@ -92,6 +93,8 @@ class BuildRunTest {
     BuildRunState.Attempt attempt = done.lastAttempt();
     assertEquals(List.of(1, "a1", "host-a1"), List.of(attempt.attempt(), attempt.agentId(), attempt.hostname()));
     assertTrue(attempt.endMs() >= attempt.startMs() && attempt.endMs() > 0, "the attempt has ended");
+    assertEquals(List.of(from, 3L, 100L), List.of(attempt.source().from(), attempt.source().files(), attempt.source().bytes()),
+        "how the source came is kept on the attempt");
   }
 
   @Test

@@ -1,5 +1,8 @@
 package dev.grange.node.postsubmit;
 
+import static dev.grange.node.testing.TestRepos.commit;
+import static dev.grange.node.testing.TestRepos.fileInTgz;
+import static dev.grange.node.testing.TestRepos.git;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -20,7 +23,6 @@ import java.util.Map;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 import org.eclipse.jgit.api.Git;
-import org.eclipse.jgit.revwalk.RevCommit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -91,9 +93,9 @@ public class PostSubmitIT {
         // The tree at a commit, as agents will fetch it.
         HttpResponse<byte[]> tgz = node.getBytes("/src/demo.tar.gz?rev=" + four);
         assertEquals(200, tgz.statusCode());
-        assertEquals("four\n", readme(tgz.body()), "the tree at that commit");
+        assertEquals("four\n", fileInTgz(tgz.body(), "README"), "the tree at that commit");
         assertEquals(200, node.getBytes("/src/demo.tar.gz?rev=" + three).statusCode());
-        assertEquals("three\n", readme(node.getBytes("/src/demo.tar.gz?rev=" + three).body()));
+        assertEquals("three\n", fileInTgz(node.getBytes("/src/demo.tar.gz?rev=" + three).body(), "README"));
         assertEquals(404, node.get("/src/nope.tar.gz?rev=" + four).statusCode(), "unknown repository");
         assertEquals(400, node.get("/src/demo.tar.gz?rev=" + four.substring(0, 12)).statusCode(), "not a full sha");
         assertEquals(400, node.get("/src/demo.tar.gz").statusCode(), "no rev");
@@ -118,6 +120,7 @@ public class PostSubmitIT {
         git(work.resolve("full"), "fetch", "-q");
         assertEquals(five, git(work.resolve("full"), "rev-parse", "origin/main"));
         assertEquals(403, node.get("/git/demo/info/refs?service=git-receive-pack").statusCode(), "read-only");
+
         assertEquals(404, node.get("/git/nope/info/refs?service=git-upload-pack").statusCode());
       }
     }
@@ -148,43 +151,5 @@ public class PostSubmitIT {
       }
     }
     throw new AssertionError("test data ../shared/data/github-webhooks not found above " + Path.of("").toAbsolutePath());
-  }
-
-  /** Runs the git CLI in {@code dir}; its output, trimmed. Fails the test on a non-zero exit. */
-  private static String git(Path dir, String... args) throws Exception {
-    java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of("git"));
-    cmd.addAll(java.util.List.of(args));
-    Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true)
-        .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertTrue(p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS), "git " + String.join(" ", args) + " did not end");
-    assertEquals(0, p.exitValue(), "git " + String.join(" ", args) + ": " + out);
-    return out.strip();
-  }
-
-  /** The README of a gzip'd tar. */
-  private static String readme(byte[] tgz) throws Exception {
-    try (var tar = new org.apache.commons.compress.archivers.tar.TarArchiveInputStream(
-        new java.util.zip.GZIPInputStream(new java.io.ByteArrayInputStream(tgz)))) {
-      for (var e = tar.getNextEntry(); e != null; e = tar.getNextEntry()) {
-        if (e.getName().equals("README")) {
-          return new String(tar.readAllBytes(), StandardCharsets.UTF_8);
-        }
-      }
-    }
-    throw new AssertionError("no README in the archive");
-  }
-
-  /** Each commit a minute after the one before (in seconds, as git keeps them): "newest first" is well defined. */
-  private static long clock = System.currentTimeMillis() - 3_600_000;
-
-  private static String commit(Git git, Path dir, String what) throws Exception {
-    Files.writeString(dir.resolve("README"), what + "\n", StandardCharsets.UTF_8);
-    git.add().addFilepattern("README").call();
-    clock += 60_000;
-    org.eclipse.jgit.lib.PersonIdent who = new org.eclipse.jgit.lib.PersonIdent("Test", "t@example.com",
-        java.time.Instant.ofEpochMilli(clock), java.time.ZoneOffset.UTC);
-    RevCommit c = git.commit().setMessage(what).setAuthor(who).setCommitter(who).call();
-    return c.name();
   }
 }

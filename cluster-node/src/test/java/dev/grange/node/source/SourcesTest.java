@@ -240,6 +240,40 @@ class SourcesTest {
   }
 
   @Test
+  void aFullShaIsReadFromTheLiveMirrorTheNodeKeepsWithoutFetchingIntoTheCache() throws Exception {
+    // The live mirror (a configured repository's) is the upstream itself here; the URL it stands
+    // for cannot be fetched, so anything read went through the live mirror.
+    String url = "file:///nonexistent/known.git";
+    Sources withKnown = new Sources(tmp.resolve("known"), Duration.ZERO, Duration.ofSeconds(30),
+        u -> u.equals(url) ? java.util.Optional.of(upstream.dir) : java.util.Optional.empty());
+    assertEquals("hello again\n", text(read(withKnown.archive(url, second.name())).get("README.md")));
+    assertEquals(first.name(), withKnown.resolve(url, first.name()).sha());
+    assertFalse(Files.exists(tmp.resolve("known/mirrors")), "nothing fetched into the cache");
+    // A sha the live mirror lacks, or a branch (which must be fresh), goes to the cache's fetch.
+    assertKind(Kind.REPO_UNREACHABLE, () -> withKnown.resolve(url, "0".repeat(40)));
+    assertKind(Kind.REPO_UNREACHABLE, () -> withKnown.resolve(url, "trunk"));
+  }
+
+  @Test
+  void aRemoteIsServedFromTheCacheFetchedAndItsOlderCopyWhenUpstreamIsGone() throws Exception {
+    Sources eager = new Sources(tmp.resolve("eager"), Duration.ZERO, Duration.ofSeconds(30));
+    Path moved = tmp.resolve("moved.git");
+    String url = moved.toUri().toString();
+    Files.move(upstream.dir, moved);
+    try (org.eclipse.jgit.lib.Repository r = eager.openToServe(url)) {
+      assertEquals(second.name(), r.exactRef("refs/heads/trunk").getObjectId().name());
+    }
+    Files.move(moved, upstream.dir);
+    try (org.eclipse.jgit.lib.Repository r = eager.openToServe(url)) {
+      assertEquals(second.name(), r.exactRef("refs/heads/trunk").getObjectId().name(), "upstream gone: the cached copy");
+    }
+    assertKind(Kind.REPO_UNREACHABLE, () -> eager.openToServe("file:///nonexistent/never.git").close());
+    try (org.eclipse.jgit.lib.Repository r = eager.openToServe(local())) {
+      assertEquals(second.name(), r.exactRef("refs/heads/trunk").getObjectId().name(), "a repository on disk, in place");
+    }
+  }
+
+  @Test
   void sshUrlNeedsAnSshTransport() {
     String url = "ssh://git@127.0.0.1:1/x.git";
     if (SshSessionFactory.getInstance() == null) {

@@ -13,6 +13,8 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.function.Predicate;
 
 /**
@@ -52,6 +54,31 @@ public final class TestNode implements AutoCloseable {
    */
   public TestNode(String keyspace, int httpPort, int arteryPort, String farmConfig) throws IOException {
     this(keyspace, httpPort, arteryPort, farmConfig, null);
+  }
+
+  /**
+   * Three members of one cluster on a fresh keyspace named after {@code name}, not started: each
+   * gets {@code farm} after its own {@code pekko.cluster.seed-nodes} (all three) and {@code
+   * grange.node.agent-urls} (its own node first, then the others, so its agents dial it first).
+   */
+  public static List<TestNode> threeNodeCluster(String name, String farm) throws IOException {
+    String keyspace = SharedCassandra.uniqueKeyspace(name);
+    int[] ports = FreePorts.loopback(6);
+    List<String> seeds = new ArrayList<>();
+    List<String> urls = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      seeds.add("\"pekko://grange@127.0.0.1:" + ports[3 + i] + "\"");
+      urls.add("\"ws://127.0.0.1:" + ports[i] + "\"");
+    }
+    List<TestNode> nodes = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      List<String> own = new ArrayList<>(urls.subList(i, 3));
+      own.addAll(urls.subList(0, i));
+      String config = "pekko.cluster.seed-nodes = [" + String.join(", ", seeds) + "]\n"
+          + "grange.node.agent-urls = [" + String.join(", ", own) + "]\n" + farm;
+      nodes.add(new TestNode(keyspace, ports[i], ports[3 + i], config));
+    }
+    return nodes;
   }
 
   private TestNode(String keyspace, int httpPort, int arteryPort, String farmConfig, String contactPoint) throws IOException {

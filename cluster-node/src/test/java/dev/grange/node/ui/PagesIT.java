@@ -178,6 +178,7 @@ class PagesIT {
     assertEquals(Boolean.TRUE, browser.script("return window.notReloaded === true;"), "the page was reloaded");
     String attempt = String.valueOf(browser.script("return document.querySelector('#attempts tbody tr').textContent;"));
     assertTrue(attempt.contains("desk-box-2"), attempt);
+    assertTrue(attempt.contains("pushed by the node"), "how its source came (a repository on the node's disk): " + attempt);
     browser.screenshot("build-ok");
     browser.assertNoConsoleErrors();
 

@@ -127,6 +127,11 @@ public record FarmConfig(Map<String, HostTypeSpec> hosts, Map<String, BuilderSpe
     return Optional.ofNullable(repos.get(name));
   }
 
+  /** The configured repository whose upstream is {@code url} exactly (the first by name if several are). */
+  public Optional<RepoSpec> repoWithUrl(String url) {
+    return repos.values().stream().filter(r -> r.url().equals(url)).findFirst();
+  }
+
   /** The builders that build {@code branch} of {@code repo} after submit. */
   public java.util.List<BuilderSpec> buildersOf(String repo, String branch) {
     return builders.values().stream()
