@@ -26,13 +26,15 @@ import org.eclipse.jgit.api.Git;
 import org.junit.jupiter.api.Test;
 
 /**
- * A node mirroring a real repository on disk (polled every second) queues post-submit builds:
+ * A node mirroring a real repository on disk (polled once an hour) queues post-submit builds:
  * the branch's newest commits when it first sees it (backfill 2), then each new upstream commit
- * once (brought by a signed GitHub push webhook, the real payload), with ids derived from builder
- * and commit; bad or missing signatures, oversized bodies and unknown repositories are refused;
- * the tree is served as a tarball and over git's smart HTTP (clone, shallow clone, fetch, by the real
- * git CLI); {@code /api/v1/mirrors} shows where the branch
- * is, and an upstream that cannot be reached is an error on its own mirror while the other goes on.
+ * once (brought by a signed GitHub push webhook, the real payload, and at last by a Gerrit
+ * ref-updated event with a bearer token), with ids derived from builder and commit; bad or missing
+ * signatures and tokens, oversized bodies and unknown repositories are refused, events and refs
+ * that are not mirrored are ignored; the tree is served as a tarball and over git's smart HTTP
+ * (clone, shallow clone, fetch, by the real git CLI); {@code /api/v1/mirrors} shows where the
+ * branch is, and an upstream that cannot be reached (polled every second) is an error on its own
+ * mirror while the other goes on.
  */
 public class PostSubmitIT {
   private static final Duration DEADLINE = Duration.ofSeconds(60);
@@ -121,6 +123,23 @@ public class PostSubmitIT {
         assertEquals(five, git(work.resolve("full"), "rev-parse", "origin/main"));
         assertEquals(403, node.get("/git/demo/info/refs?service=git-receive-pack").statusCode(), "read-only");
 
+        // Gerrit's ref-updated event (the webhooks plugin's JSON), with the secret as a bearer token.
+        String six = commit(git, up, "six");
+        String refUpdated = """
+            {"submitter":{"name":"Test","email":"test@example.com"},"refUpdate":{"oldRev":"%s","newRev":"%s",\
+            "refName":"refs/heads/main","project":"demo"},"type":"ref-updated","eventCreatedOn":1733220000}""".formatted(five, six);
+        assertEquals(401, gerrit(node, "/webhooks/gerrit/demo", refUpdated, "Bearer wrong").statusCode(), "a wrong token");
+        assertEquals(401, gerrit(node, "/webhooks/gerrit/demo", refUpdated, null).statusCode(), "no token");
+        HttpResponse<String> ignored = gerrit(node, "/webhooks/gerrit/demo", refUpdated.replace("refs/heads/main", "refs/changes/01/1/1"), "Bearer s3cret");
+        assertEquals(200, ignored.statusCode(), ignored.body());
+        assertTrue(ignored.body().contains("only branches and tags"), ignored.body());
+        assertEquals(200, gerrit(node, "/webhooks/gerrit/demo", "{\"type\":\"patchset-created\"}", "Bearer s3cret").statusCode());
+        assertEquals(400, gerrit(node, "/webhooks/gerrit/demo", "not json", "Bearer s3cret").statusCode());
+        assertEquals(404, gerrit(node, "/webhooks/gerrit", refUpdated, "Bearer s3cret").statusCode(),
+            "no repository's upstream is the Gerrit project demo (its upstream is a file:// path)");
+        HttpResponse<String> accepted = gerrit(node, "/webhooks/gerrit/demo", refUpdated, "Bearer s3cret");
+        assertEquals(202, accepted.statusCode(), accepted.body());
+        node.await(grid, j -> j.get("commits").get(0).get("rev").asText().equals(six), DEADLINE);
         assertEquals(404, node.get("/git/nope/info/refs?service=git-upload-pack").statusCode());
       }
     }
@@ -132,6 +151,15 @@ public class PostSubmitIT {
         .POST(HttpRequest.BodyPublishers.ofByteArray(body));
     if (signature != null) {
       b.header("X-Hub-Signature-256", signature);
+    }
+    return HttpClient.newHttpClient().send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static HttpResponse<String> gerrit(TestNode node, String path, String event, String authorization) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(node.base() + path))
+        .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(event));
+    if (authorization != null) {
+      b.header("Authorization", authorization);
     }
     return HttpClient.newHttpClient().send(b.build(), HttpResponse.BodyHandlers.ofString());
   }
