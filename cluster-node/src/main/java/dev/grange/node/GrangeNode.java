@@ -106,7 +106,7 @@ public final class GrangeNode extends AllDirectives {
       dev.grange.node.postsubmit.PostSubmitBuilds.init(system, sharding, settings.farm(),
           new RepoMirror.Settings(settings.varDir().resolve("mirrors"), blocking, config.getInt("grange.mirror.git-timeout"),
               mirrorsHere, httpUrl),
-          apiSettings.askTimeout());
+          index::existing, apiSettings.askTimeout());
 
       BuildletSession.Deps deps =
           new BuildletSession.Deps(

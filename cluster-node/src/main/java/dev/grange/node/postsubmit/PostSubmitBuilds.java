@@ -15,6 +15,9 @@ import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.cluster.sharding.typed.ClusterShardingSettings;
@@ -28,28 +31,47 @@ import org.slf4j.LoggerFactory;
  * The node's side of the repo mirrors: starts the {@link RepoMirror} shard region (mirrors under
  * {@code var/mirrors/}, git work on the blocking dispatcher), wakes every configured mirror at
  * start, and turns the commits that landed on a built branch into post-submit builds, one per
- * builder of that repo and branch and commit. A build's id is derived from its builder and
- * commit ({@code ps-<hash>}), so a landing handed over twice (a crash, two nodes) never makes a
- * second build: the {@link BuildRun} that exists refuses the start or acks it.
+ * builder of that repo and branch and commit, in the order they landed (newest first).
+ *
+ * <p>Never a second build of a builder at a commit: a build that exists already for them (asked
+ * for by hand on that branch or by that commit, as the {@link Existing} read side knows it) is
+ * left to stand for the commit; and a build's id is derived from its builder and commit ({@code
+ * ps-<hash>}), so a landing handed over twice (a crash, two nodes) meets the {@link BuildRun}
+ * that exists, which refuses the start or acks it. A start that is not answered is tried again
+ * a few times with backoff, then logged.
  */
 public final class PostSubmitBuilds implements PostSubmit {
   private static final Logger log = LoggerFactory.getLogger(PostSubmitBuilds.class);
   public static final String USER = "post-submit";
+  private static final int TRIES = 4;
 
+  /** Which build, if any, exists already for a builder at a commit of a repository (on {@code branch} or by commit). */
+  public interface Existing {
+    Existing NONE = (repo, branch, commitTimeMs, rev, builder) -> CompletableFuture.completedFuture(Optional.empty());
+
+    CompletionStage<Optional<String>> find(String repo, String branch, long commitTimeMs, String rev, String builder);
+  }
+
+  private final ActorSystem<?> system;
   private final ClusterSharding sharding;
   private final FarmConfig farm;
+  private final Existing existing;
   private final Duration ask;
+  /** The last landing's work: each landing is queued after the one before, in order. */
+  private CompletionStage<?> tail = CompletableFuture.completedFuture(null);
 
-  PostSubmitBuilds(ClusterSharding sharding, FarmConfig farm, Duration ask) {
+  PostSubmitBuilds(ActorSystem<?> system, ClusterSharding sharding, FarmConfig farm, Existing existing, Duration ask) {
+    this.system = system;
     this.sharding = sharding;
     this.farm = farm;
+    this.existing = existing;
     this.ask = ask;
   }
 
   /** Starts the mirrors of {@code farm} on this node and wakes each (the one node that runs it fetches). */
   public static void init(ActorSystem<?> system, ClusterSharding sharding, FarmConfig farm, RepoMirror.Settings settings,
-      Duration ask) {
-    PostSubmitBuilds builds = new PostSubmitBuilds(sharding, farm, ask);
+      Existing existing, Duration ask) {
+    PostSubmitBuilds builds = new PostSubmitBuilds(system, sharding, farm, existing, ask);
     // Remembered: when its node goes, sharding starts the mirror on another at once, so polling
     // goes on without waiting for a webhook or a page to wake it.
     sharding.init(Entity.of(RepoMirror.ENTITY_KEY,
@@ -65,28 +87,61 @@ public final class PostSubmitBuilds implements PostSubmit {
       return;
     }
     List<BuilderSpec> builders = farm.buildersOf(repo, branch);
-    long now = System.currentTimeMillis();
-    for (GitMirror.LandedCommit c : commits) {
-      for (BuilderSpec b : builders) {
-        String id = buildId(b.name(), c.sha());
-        BuildSpec build = new BuildSpec(id, b.name(), b.hostType(), b.steps(), spec.url(), c.sha(), c.sha(), c.commitTimeMs(),
-            c.subject(), branch, PriorityClass.POST_SUBMIT, USER, now, c.author());
-        sharding.entityRefFor(BuildRun.ENTITY_KEY, id)
-            .<StatusReply<Done>>ask(rt -> new BuildRun.Start(build, rt, System.currentTimeMillis() + ask.toMillis()), ask)
-            .whenComplete((r, err) -> {
-              if (err != null) {
-                log.warn("Post-submit build [{}] of [{}] at [{}] not queued: {}", id, b.name(), c.sha(), err.toString());
-              } else if (r.isError()) {
-                // Most often: it exists already (the landing was handed over again).
-                log.debug("Post-submit build [{}]: {}", id, r.getError().getMessage());
-              } else {
-                log.info("Post-submit build [{}] queued: [{}] at [{}] of [{}] [{}]", id, b.name(), c.sha(), repo, branch);
-              }
-            });
+    synchronized (this) {
+      for (GitMirror.LandedCommit c : commits) {
+        for (BuilderSpec b : builders) {
+          tail = tail.thenCompose(x -> queue(spec, branch, c, b)).exceptionally(t -> null);
+        }
       }
     }
   }
 
+  /** Queues the build of {@code b} at {@code c} unless one exists; completes when that is settled. */
+  private CompletionStage<Void> queue(RepoSpec spec, String branch, GitMirror.LandedCommit c, BuilderSpec b) {
+    return existing.find(spec.url(), branch, c.commitTimeMs(), c.sha(), b.name())
+        .exceptionally(t -> {
+          // Better a duplicate than a commit left unbuilt: the derived id still stops a second post-submit.
+          log.warn("Post-submit: could not look for an existing build of [{}] at [{}] ({}); queuing", b.name(), c.sha(), t.toString());
+          return Optional.empty();
+        })
+        .thenCompose(found -> {
+          if (found.isPresent()) {
+            log.info("Post-submit: [{}] at [{}] of [{}] [{}] not queued: build [{}] exists for it", b.name(), c.sha(), spec.name(),
+                branch, found.get());
+            return CompletableFuture.completedFuture(null);
+          }
+          return start(spec, branch, c, b, 1);
+        });
+  }
+
+  private CompletionStage<Void> start(RepoSpec spec, String branch, GitMirror.LandedCommit c, BuilderSpec b, int tries) {
+    String id = buildId(b.name(), c.sha());
+    BuildSpec build = new BuildSpec(id, b.name(), b.hostType(), b.steps(), spec.url(), c.sha(), c.sha(), c.commitTimeMs(),
+        c.subject(), branch, PriorityClass.POST_SUBMIT, USER, System.currentTimeMillis(), c.author());
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    sharding.entityRefFor(BuildRun.ENTITY_KEY, id)
+        .<StatusReply<Done>>ask(rt -> new BuildRun.Start(build, rt, System.currentTimeMillis() + ask.toMillis()), ask)
+        .whenComplete((r, err) -> {
+          if (err == null) {
+            if (r.isError()) {
+              // Most often: it exists already (the landing was handed over again).
+              log.debug("Post-submit build [{}]: {}", id, r.getError().getMessage());
+            } else {
+              log.info("Post-submit build [{}] queued: [{}] at [{}] of [{}] [{}]", id, b.name(), c.sha(), spec.name(), branch);
+            }
+            done.complete(null);
+          } else if (tries < TRIES) {
+            log.warn("Post-submit build [{}] of [{}] at [{}] not confirmed (try {} of {}): {}", id, b.name(), c.sha(), tries, TRIES,
+                err.toString());
+            system.scheduler().scheduleOnce(Duration.ofMillis(500L << tries),
+                () -> start(spec, branch, c, b, tries + 1).whenComplete((x, t) -> done.complete(null)), system.executionContext());
+          } else {
+            log.error("Post-submit build [{}] of [{}] at [{}] not queued after {} tries: {}", id, b.name(), c.sha(), tries, err.toString());
+            done.complete(null);
+          }
+        });
+    return done;
+  }
   /** The one id of the post-submit build of {@code builder} at {@code sha}. */
   public static String buildId(String builder, String sha) {
     try {

@@ -159,6 +159,20 @@ public final class BuildIndex {
         });
   }
 
+  /**
+   * A build of {@code builder} at {@code rev} of {@code repo} asked for on {@code branch} or by
+   * commit (branch ""), if the index has one: its id.
+   */
+  public CompletionStage<java.util.Optional<String>> existing(String repo, String branch, long commitTimeMs, String rev, String builder) {
+    String cql = "SELECT build_id FROM " + keyspace + ".build_index WHERE repo = ? AND branch = ? AND commit_time_ms = ? AND rev = ? "
+        + "AND builder = ? LIMIT 1";
+    CompletionStage<java.util.Optional<Row>> onBranch = session.selectOne(cql, repo, branch, commitTimeMs, rev, builder);
+    return onBranch.thenCompose(r -> r.isPresent() || branch.isEmpty()
+            ? CompletableFuture.completedFuture(r)
+            : session.selectOne(cql, repo, "", commitTimeMs, rev, builder))
+        .thenApply(r -> r.map(row -> row.getString("build_id")));
+  }
+
   /** A builder's finished builds, newest first, at most {@code limit}. */
   public CompletionStage<List<Finished>> durations(String builder, int limit) {
     return session

@@ -140,6 +140,25 @@ public class PostSubmitIT {
         HttpResponse<String> accepted = gerrit(node, "/webhooks/gerrit/demo", refUpdated, "Bearer s3cret");
         assertEquals(202, accepted.statusCode(), accepted.body());
         node.await(grid, j -> j.get("commits").get(0).get("rev").asText().equals(six), DEADLINE);
+
+        // A build of the builder asked for by hand at a commit stands for it: when the commit lands, no
+        // post-submit build is added. Landings are queued in order, so once eight's build is queued,
+        // seven's was settled.
+        String seven = commit(git, up, "seven");
+        HttpResponse<String> manual = node.post("/api/v1/builds", "{\"builder\":\"ps-build\",\"repo\":\"" + url + "\",\"rev\":\"" + seven + "\"}");
+        assertEquals(202, manual.statusCode(), manual.body());
+        String manualId = TestNode.JSON.readTree(manual.body()).get("id").asText();
+        String byCommit = "/api/v1/dashboard?repo=" + URLEncoder.encode(url, StandardCharsets.UTF_8) + "&branch=";
+        node.await(byCommit, j -> j.get("commits").get(0).path("cells").path("ps-build").path("buildId").asText().equals(manualId), DEADLINE);
+        assertEquals(202, gerrit(node, "/webhooks/gerrit/demo", refUpdated.replace(six, seven), "Bearer s3cret").statusCode());
+        node.await("/api/v1/mirrors", j -> j.get(1).get("branches").path("main").asText().equals(seven), DEADLINE);
+        String eight = commit(git, up, "eight");
+        assertEquals(202, gerrit(node, "/webhooks/gerrit/demo", refUpdated.replace(six, eight), "Bearer s3cret").statusCode());
+        String eightId = PostSubmitBuilds.buildId("ps-build", eight);
+        g = node.await(grid, j -> j.get("commits").get(0).path("cells").path("ps-build").path("buildId").asText().equals(eightId), DEADLINE);
+        assertEquals(404, node.get("/api/v1/builds/" + PostSubmitBuilds.buildId("ps-build", seven)).statusCode(),
+            "no post-submit build beside the one asked for by hand");
+        assertEquals(six, g.get("commits").get(1).get("rev").asText(), "seven has no build on the branch's grid: " + g);
         assertEquals(404, node.get("/git/nope/info/refs?service=git-upload-pack").statusCode());
       }
     }
