@@ -18,6 +18,7 @@ import dev.grange.node.live.LiveRoute;
 import dev.grange.node.live.LiveTopic;
 import dev.grange.webui.WebUi;
 import java.util.List;
+import java.util.Set;
 import org.apache.pekko.actor.typed.pubsub.Topic;
 import dev.grange.node.pool.LocalPool;
 import dev.grange.node.schedule.HostPool;
@@ -78,7 +79,12 @@ public final class GrangeNode extends AllDirectives {
       LogStore logs = LogStore.create(system, settings.keyspace(), config.getBoolean("grange.store.autocreate"), LogStore.writeDeadline(config));
       BuildIndex index = BuildIndex.create(system, settings.keyspace(), config.getBoolean("grange.store.autocreate"));
       BuildIndex.Registered.get(system).use(index::record);
-      String httpUrl = "http://" + settings.httpInterface() + ":" + settings.httpPort();
+      // How others reach this node's HTTP: its interface, or when it listens on all of them, the
+      // host its cluster address is known by.
+      String httpHost = Set.of("0.0.0.0", "::", "[::]").contains(settings.httpInterface())
+          ? config.getString("pekko.remote.artery.canonical.hostname") : settings.httpInterface();
+      String httpUrl = "http://" + (httpHost.contains(":") && !httpHost.startsWith("[") ? "[" + httpHost + "]" : httpHost) + ":"
+          + settings.httpPort();
       MirrorsHere mirrorsHere = new MirrorsHere();
       Sources sources = new Sources(settings.varDir().resolve("sources"),
           url -> settings.farm().repoWithUrl(url).flatMap(r -> mirrorsHere.dir(r.name())));

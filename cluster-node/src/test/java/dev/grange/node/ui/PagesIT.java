@@ -257,6 +257,7 @@ class PagesIT {
         d -> d.findElements(By.cssSelector("#mirrors tr[data-repo='ui-repo'][data-ok='yes']")).stream()
             .filter(r -> !r.getText().contains("never fetched")).findFirst().orElse(null));
     assertTrue(mirror.getText().contains("main"), mirror.getText());
+    assertTrue(mirror.getText().contains("on " + node.base()), "the node that runs the mirror: " + mirror.getText());
     browser.screenshot("mirrors");
     browser.assertNoConsoleErrors();
     try {
