@@ -2,6 +2,7 @@ package dev.grange.node;
 
 import dev.grange.node.buildlet.Buildlet;
 import dev.grange.node.buildrun.BuildRun;
+import dev.grange.node.pool.cloud.CloudPool;
 import dev.grange.node.schedule.HostPool;
 import org.apache.pekko.actor.typed.RecipientRef;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
@@ -22,6 +23,9 @@ public interface Peers {
   /** The {@link BuildRun} of a build. */
   RecipientRef<BuildRun.Command> buildRun(String buildId);
 
+  /** The {@link CloudPool} of a pool kind ({@code kubernetes}, {@code gce}). */
+  RecipientRef<CloudPool.Command> cloudPool(String kind);
+
   /** The entities as a node runs them: sharded. */
   static Peers sharded(ClusterSharding sharding) {
     return new Peers() {
@@ -38,6 +42,11 @@ public interface Peers {
       @Override
       public RecipientRef<BuildRun.Command> buildRun(String buildId) {
         return sharding.entityRefFor(BuildRun.ENTITY_KEY, buildId);
+      }
+
+      @Override
+      public RecipientRef<CloudPool.Command> cloudPool(String kind) {
+        return sharding.entityRefFor(CloudPool.ENTITY_KEY, kind);
       }
     };
   }

@@ -80,6 +80,10 @@ public final class LiveJson {
 
   /** Why a waiter waits, in words for the queues page. */
   static String why(HostPool.PoolView v, HostPoolEvents.Waiter w) {
+    String told = v.waitReasons().get(w.buildId());
+    if (told != null) {
+      return told;
+    }
     long idle = v.machines().stream().filter(HostPool.Machine::idle).count();
     if (idle > 0) {
       boolean onlyAvoided = v.machines().stream().filter(HostPool.Machine::idle).allMatch(m -> w.avoid().contains(m.info().agentId()));

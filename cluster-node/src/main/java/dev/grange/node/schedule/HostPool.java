@@ -7,6 +7,8 @@ import dev.grange.node.buildlet.BuildletState;
 import dev.grange.node.buildrun.BuildRun;
 import dev.grange.node.live.LiveNotes;
 import dev.grange.node.pool.LocalPool;
+import dev.grange.node.pool.cloud.CloudPool;
+import dev.grange.node.pool.cloud.CloudPoolState;
 import dev.grange.node.schedule.HostPoolEvents.Waiter;
 import dev.grange.protocol.CborSerializable;
 import dev.grange.protocol.model.HostTypeSpec;
@@ -73,6 +75,19 @@ public final class HostPool
   /** From the same: an instance asked for ended before its agent connected (or it is gone for good). */
   public record InstanceEnded(String instance) implements Command {}
 
+  /** From a cloud pool: say your needs again (it started, or moved to another node). */
+  public record CloudWake() implements Command {}
+
+  /** From a cloud pool: take this idle instance out of use, then release it to be deleted. */
+  public record Retire(String instance, dev.grange.node.pool.cloud.CloudPoolState.Reason reason, String why) implements Command {}
+
+  /** From a cloud pool: why each of these waiting builds still has no instance (awaiting quota, the API rate, a failed create). */
+  public record WaitReasons(Map<String, String> reasons) implements Command {
+    public WaitReasons {
+      reasons = Map.copyOf(reasons);
+    }
+  }
+
   public record BuildletUp(BuildletInfo info, boolean idle, String leasedTo, BuildletState.Health health) implements Command {
     public BuildletUp {
       health = health == null ? BuildletState.Health.NONE : health; // from a node that does not send it yet
@@ -116,12 +131,19 @@ public final class HostPool
    * (its quota), 0 when it does not decide (a reverse pool).
    */
   public record PoolView(String hostType, String pool, int expected, List<Machine> machines, List<Waiter> waiters, long served,
-      Map<String, Long> stateSinceMs, List<Departed> departed, String notes, int creating, int limit)
+      Map<String, Long> stateSinceMs, List<Departed> departed, String notes, int creating, int limit, Map<String, String> waitReasons)
       implements CborSerializable {
     public PoolView {
       stateSinceMs = stateSinceMs == null ? Map.of() : Map.copyOf(stateSinceMs);
       departed = departed == null ? List.of() : List.copyOf(departed);
       notes = notes == null ? "" : notes;
+      waitReasons = waitReasons == null ? Map.of() : Map.copyOf(waitReasons);
+    }
+
+    /** A pool whose waiters have no reasons from a cloud pool. */
+    public PoolView(String hostType, String pool, int expected, List<Machine> machines, List<Waiter> waiters, long served,
+        Map<String, Long> stateSinceMs, List<Departed> departed, String notes, int creating, int limit) {
+      this(hostType, pool, expected, machines, waiters, served, stateSinceMs, departed, notes, creating, limit, Map.of());
     }
 
     /** A pool that creates no instances and has no quota. */
@@ -185,6 +207,11 @@ public final class HostPool
   private static final Duration CREATING_FOR_AT_MOST = Duration.ofMinutes(5);
   private final java.util.ArrayDeque<Departed> departed = new java.util.ArrayDeque<>();
   private final LiveNotes notes;
+  /** Cloud pools: machines taken out of use, to be deleted (agent ids); never leased again. */
+  private final Set<String> retiring = new HashSet<>();
+  /** Cloud pools: why each waiter still has no instance, as the cloud pool last said. */
+  private Map<String, String> waitReasons = Map.of();
+  private CloudPool.Needs lastNeeds;
 
   private HostPool(
       String hostType, HostTypeSpec spec, ActorContext<Command> ctx, Peers peers, ActorRef<LocalPool.Command> localPool, Duration leaseTimeout,
@@ -227,6 +254,19 @@ public final class HostPool
         .onCommand(BuildletUp.class, this::onUp)
         .onCommand(InstancesCreating.class, this::onCreating)
         .onCommand(InstanceEnded.class, this::onInstanceEnded)
+        .onCommand(CloudWake.class, (s, c) -> {
+          lastNeeds = null;
+          demand(s);
+          return Effect().noReply();
+        })
+        .onCommand(Retire.class, this::onRetire)
+        .onCommand(WaitReasons.class, (s, c) -> {
+          if (!c.reasons().equals(waitReasons)) {
+            waitReasons = c.reasons();
+            changed();
+          }
+          return Effect().noReply();
+        })
         .onCommand(BuildletDown.class, this::onDown)
         .onCommand(BuildletIdle.class, this::onIdle)
         .onCommand(LeaseResult.class, this::onLeaseResult)
@@ -248,7 +288,10 @@ public final class HostPool
     if (!s.waiting(c.buildId())) {
       return Effect().noReply();
     }
-    return Effect().persist(new HostPoolEvents.WaiterCancelled(c.buildId())).thenRun(ns -> changed()).thenNoReply();
+    return Effect().persist(new HostPoolEvents.WaiterCancelled(c.buildId())).thenRun(ns -> {
+      changed();
+      demand(ns);
+    }).thenNoReply();
   }
 
   private ReplyEffect<HostPoolEvents.Event, HostPoolState> onCreating(HostPoolState s, InstancesCreating c) {
@@ -271,11 +314,14 @@ public final class HostPool
       changed();
     }
     Machine before = machines.get(id);
-    Machine now = new Machine(c.info(), c.idle() && c.health().quarantine() == null, c.leasedTo(), c.health());
+    Machine now = new Machine(c.info(), c.idle() && c.health().quarantine() == null && !retiring.contains(id), c.leasedTo(), c.health());
     put(now);
     if (before == null) {
       ctx.getLog().info("Pool [{}]: buildlet [{}] ({}) connected", hostType, id, c.info().hostname());
       departed.removeIf(d -> d.hostname().equals(c.info().hostname()));
+      if (cloud() && c.info().instance() != null) {
+        tellCloud(new CloudPool.AgentConnected(c.info().instance()));
+      }
     }
     dispatch(s);
     return Effect().noReply();
@@ -283,6 +329,10 @@ public final class HostPool
 
   private ReplyEffect<HostPoolEvents.Event, HostPoolState> onDown(HostPoolState s, BuildletDown c) {
     Machine gone = machines.remove(c.agentId());
+    retiring.remove(c.agentId());
+    if (gone != null && cloud() && gone.info().instance() != null) {
+      tellCloud(new CloudPool.AgentDisconnected(gone.info().instance()));
+    }
     if (gone != null) {
       ctx.getLog().info("Pool [{}]: buildlet [{}] gone: {}", hostType, c.agentId(), c.cause());
       stateSince.remove(c.agentId());
@@ -299,11 +349,53 @@ public final class HostPool
 
   private ReplyEffect<HostPoolEvents.Event, HostPoolState> onIdle(HostPoolState s, BuildletIdle c) {
     Machine m = machines.get(c.agentId());
-    if (m != null) {
+    if (m == null) {
+      return Effect().noReply();
+    }
+    if (retiring.contains(c.agentId())) {
+      put(new Machine(m.info(), false, null, m.health()));
+    } else if (cloud() && spec.hermetic() && m.info().instance() != null) {
+      // A hermetic host type's machine serves one build: then it is deleted and a fresh one made.
+      retire(m, CloudPoolState.Reason.HERMETIC, "a hermetic host type's instance serves one build");
+    } else {
       put(new Machine(m.info(), !m.quarantined(), null, m.health()));
-      dispatch(s);
+    }
+    dispatch(s);
+    return Effect().noReply();
+  }
+
+  private ReplyEffect<HostPoolEvents.Event, HostPoolState> onRetire(HostPoolState s, Retire c) {
+    for (Machine m : machines.values()) {
+      if (c.instance().equals(m.info().instance()) && m.idle() && !offeredBuildlets.contains(m.info().agentId())) {
+        retire(m, c.reason(), c.why());
+        demand(s);
+        break;
+      }
     }
     return Effect().noReply();
+  }
+
+  /** Takes an idle or just-released machine out of use for good and has its cloud pool delete the instance. */
+  private void retire(Machine m, CloudPoolState.Reason reason, String why) {
+    String id = m.info().agentId();
+    if (!retiring.add(id)) {
+      return;
+    }
+    ctx.getLog().info("Pool [{}]: retiring buildlet [{}] (instance [{}]): {}", hostType, id, m.info().instance(), why);
+    put(new Machine(m.info(), false, null, m.health()));
+    tellCloud(new CloudPool.Release(m.info().instance(), reason, why));
+  }
+
+  private boolean cloud() {
+    return spec != null && (spec.pool() == PoolKind.KUBERNETES || spec.pool() == PoolKind.GCE);
+  }
+
+  private void tellCloud(CloudPool.Command c) {
+    try {
+      peers.cloudPool(spec.pool().configName()).tell(c);
+    } catch (IllegalStateException notYet) {
+      // The cloud pool's shard region is not started yet: it wakes this pool when it starts.
+    }
   }
 
   private ReplyEffect<HostPoolEvents.Event, HostPoolState> onLeaseResult(HostPoolState s, LeaseResult c) {
@@ -414,12 +506,46 @@ public final class HostPool
         (g, err) -> new LeaseResult(w, agentId, err == null ? StatusReply.success(g) : StatusReply.error(err), err instanceof TimeoutException));
   }
 
-  /** Tells the local pool how many builds wait with no machine to serve them. */
+  /** Tells the local pool how many builds wait with no machine to serve them; a cloud pool which ones. */
   private void demand(HostPoolState s) {
+    if (cloud()) {
+      cloudDemand(s);
+      return;
+    }
     if (localPool == null || spec == null || spec.pool() != PoolKind.LOCAL) {
       return;
     }
     localPool.tell(new LocalPool.Demand(hostType, s.waiters().size(), machines.size(), countIdle()));
+  }
+
+  /** The waiters no idle machine will serve (the best ones are served first) and the idle instances, when that changed. */
+  private void cloudDemand(HostPoolState s) {
+    int free = 0;
+    Map<String, Long> idleSince = new HashMap<>();
+    for (Machine m : machines.values()) {
+      if (m.idle() && !offeredBuildlets.contains(m.info().agentId())) {
+        free++;
+        if (m.info().instance() != null) {
+          idleSince.put(m.info().instance(), stateSince.getOrDefault(m.info().agentId(), m.info().connectedAtMs()));
+        }
+      }
+    }
+    List<CloudPool.Waiting> waiting = new ArrayList<>();
+    for (Waiter w : s.waiters()) {
+      if (offeringBuilds.contains(w.buildId())) {
+        continue;
+      }
+      if (free > 0) {
+        free--;
+        continue;
+      }
+      waiting.add(new CloudPool.Waiting(w.buildId(), w.item(), w.item().requestedAtMs()));
+    }
+    CloudPool.Needs n = new CloudPool.Needs(hostType, waiting, idleSince);
+    if (!n.equals(lastNeeds)) {
+      lastNeeds = n;
+      tellCloud(n);
+    }
   }
 
   private int countIdle() {
@@ -444,7 +570,8 @@ public final class HostPool
         List.copyOf(departed),
         spec == null ? "" : spec.notes(),
         creatingNow(),
-        spec != null && spec.pool() == PoolKind.LOCAL ? spec.local().max() : 0);
+        spec != null && spec.pool() == PoolKind.LOCAL ? spec.local().max() : 0,
+        waitReasons);
   }
 
   /** Instances being created, forgetting any whose agent never came. */

@@ -81,6 +81,11 @@ class BuildletAdminRoutesTest {
       public RecipientRef<BuildRun.Command> buildRun(String buildId) {
         return probes.buildRun(buildId);
       }
+
+      @Override
+      public RecipientRef<dev.grange.node.pool.cloud.CloudPool.Command> cloudPool(String kind) {
+        return probes.cloudPool(kind);
+      }
     };
     BuildletAdminRoutes admin = new BuildletAdminRoutes(testKit.system(), peers, EntityTests.DEADLINE);
     binding = Http.get(testKit.system())

@@ -3,6 +3,7 @@ package dev.grange.node.testing;
 import dev.grange.node.Peers;
 import dev.grange.node.buildlet.Buildlet;
 import dev.grange.node.buildrun.BuildRun;
+import dev.grange.node.pool.cloud.CloudPool;
 import dev.grange.node.schedule.HostPool;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -19,6 +20,7 @@ public final class TestPeers implements Peers {
   private final Map<String, TestProbe<HostPool.Command>> pools = new ConcurrentHashMap<>();
   private final Map<String, TestProbe<Buildlet.Command>> buildlets = new ConcurrentHashMap<>();
   private final Map<String, TestProbe<BuildRun.Command>> builds = new ConcurrentHashMap<>();
+  private final Map<String, TestProbe<CloudPool.Command>> clouds = new ConcurrentHashMap<>();
 
   public TestPeers(ActorTestKit kit) {
     this.kit = kit;
@@ -34,6 +36,15 @@ public final class TestPeers implements Peers {
 
   public TestProbe<BuildRun.Command> build(String buildId) {
     return builds.computeIfAbsent(buildId, k -> kit.createTestProbe());
+  }
+
+  public TestProbe<CloudPool.Command> cloud(String kind) {
+    return clouds.computeIfAbsent(kind, k -> kit.createTestProbe());
+  }
+
+  @Override
+  public RecipientRef<CloudPool.Command> cloudPool(String kind) {
+    return cloud(kind).ref();
   }
 
   @Override

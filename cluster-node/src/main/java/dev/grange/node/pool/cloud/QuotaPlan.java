@@ -1,0 +1,58 @@
+package dev.grange.node.pool.cloud;
+
+import dev.grange.protocol.schedule.SchedItem;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Which waiting builds get a new instance now, across the host types of one pool. Pure, so that
+ * the rule is tested apart from clouds.
+ *
+ * <p>Each need is a build that no idle machine and no instance on its way will serve. In the order
+ * builds are served ({@link SchedItem#ORDER}), a need whose cost fits what is left of the quota gets
+ * an instance; one that does not fit awaits quota, and the needs after it are still considered, so
+ * that quota never sits free while something that fits waits (the Go farm's builds stuck waiting
+ * with quota free). So that a big need is not starved by a stream of small ones, once it has
+ * waited {@code patience} nothing after it is given quota until it fits.
+ */
+public final class QuotaPlan {
+  private QuotaPlan() {}
+
+  /** A build that needs a new instance of {@code hostType}. */
+  public record Need(String hostType, String buildId, SchedItem item, long waitingSinceMs, Cost cost) {}
+
+  /** {@code create}: instances to ask for now, best first; {@code awaiting}: needs left waiting, with the reason. */
+  public record Plan(List<Need> create, Map<String, String> awaiting) {}
+
+  private static final Comparator<Need> ORDER = Comparator.comparing(Need::item, SchedItem.ORDER);
+
+  public static Plan plan(Quota quota, Collection<Cost> used, Collection<Need> needs, long nowMs, Duration patience) {
+    Quota.Left left = quota.left(used);
+    List<Need> sorted = new ArrayList<>(needs);
+    sorted.sort(ORDER);
+    List<Need> create = new ArrayList<>();
+    Map<String, String> awaiting = new java.util.LinkedHashMap<>();
+    String blockedBy = null;
+    for (Need n : sorted) {
+      if (blockedBy != null) {
+        awaiting.put(n.buildId(), "awaiting quota: " + blockedBy + " waits first");
+        continue;
+      }
+      String short_ = left.shortOf(n.cost());
+      if (short_ == null) {
+        left.take(n.cost());
+        create.add(n);
+      } else {
+        awaiting.put(n.buildId(), "awaiting quota: " + short_);
+        if (nowMs - n.waitingSinceMs() >= patience.toMillis()) {
+          blockedBy = n.buildId();
+        }
+      }
+    }
+    return new Plan(List.copyOf(create), Map.copyOf(awaiting));
+  }
+}
