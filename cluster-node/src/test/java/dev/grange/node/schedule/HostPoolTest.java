@@ -331,6 +331,72 @@ class HostPoolTest {
   }
 
   @Test
+  void aCloudPoolHearsWhichBuildsNoIdleMachineServesAndOfEachAgentThatComesAndGoes() {
+    pool = start(kube(false));
+    TestProbe<dev.grange.node.pool.cloud.CloudPool.Command> cloud = peers.cloud("kubernetes");
+    acquire(tryBuild("b1", 1_000));
+    acquire(tryBuild("b2", 2_000));
+    var needs = (dev.grange.node.pool.cloud.CloudPool.Needs) receiveUntil(cloud,
+        m -> m instanceof dev.grange.node.pool.cloud.CloudPool.Needs n && n.waiting().size() == 2);
+    assertEquals(List.of("b1", "b2"), needs.waiting().stream().map(dev.grange.node.pool.cloud.CloudPool.Waiting::buildId).toList(),
+        "best first");
+
+    pool.runCommand(new HostPool.BuildletUp(cloudInfo("a1", "grange-i1"), true, null));
+    receiveUntil(cloud, new dev.grange.node.pool.cloud.CloudPool.AgentConnected("grange-i1")::equals);
+    assertEquals("b1", leaseAskedOf("a1").buildId(), "the new instance serves the best waiter");
+    var rest = (dev.grange.node.pool.cloud.CloudPool.Needs) receiveUntil(cloud,
+        m -> m instanceof dev.grange.node.pool.cloud.CloudPool.Needs n && n.waiting().size() == 1);
+    assertEquals("b2", rest.waiting().get(0).buildId(), "b1 is being leased a machine: only b2 needs one");
+
+    pool.runCommand(new HostPool.WaitReasons(java.util.Map.of("b2", "awaiting quota: instances 1 of 1 in use")));
+    assertEquals("awaiting quota: instances 1 of 1 in use", view().waitReasons().get("b2"));
+
+    pool.runCommand(new HostPool.BuildletDown("a1", "socket closed"));
+    receiveUntil(cloud, new dev.grange.node.pool.cloud.CloudPool.AgentDisconnected("grange-i1")::equals);
+  }
+
+  @Test
+  void aRetiredMachineIsNeverLeasedAndItsInstanceIsReleased() {
+    pool = start(kube(false));
+    TestProbe<dev.grange.node.pool.cloud.CloudPool.Command> cloud = peers.cloud("kubernetes");
+    pool.runCommand(new HostPool.BuildletUp(cloudInfo("a1", "grange-i1"), true, null));
+    pool.runCommand(new HostPool.Retire("grange-i1", dev.grange.node.pool.cloud.CloudPoolState.Reason.IDLE, "idle 10 min"));
+    var release = (dev.grange.node.pool.cloud.CloudPool.Release) receiveUntil(cloud, m -> m instanceof dev.grange.node.pool.cloud.CloudPool.Release);
+    assertEquals("grange-i1", release.instance());
+    assertEquals(dev.grange.node.pool.cloud.CloudPoolState.Reason.IDLE, release.reason());
+
+    pool.runCommand(new HostPool.BuildletUp(cloudInfo("a1", "grange-i1"), true, null)); // its heartbeat says idle
+    acquire(tryBuild("b1", 1_000));
+    peers.buildletProbe("a1").expectNoMessage(Duration.ofMillis(300));
+    assertTrue(view().machines().stream().noneMatch(HostPool.Machine::idle), "retiring: not idle");
+  }
+
+  @Test
+  void aHermeticMachineIsReleasedAfterItsOneBuild() {
+    pool = start(kube(true));
+    TestProbe<dev.grange.node.pool.cloud.CloudPool.Command> cloud = peers.cloud("kubernetes");
+    pool.runCommand(new HostPool.BuildletUp(cloudInfo("a1", "grange-i1"), true, null));
+    acquire(tryBuild("b1", 1_000));
+    grant("a1");
+    pool.runCommand(new HostPool.BuildletIdle("a1"));
+    var release = (dev.grange.node.pool.cloud.CloudPool.Release) receiveUntil(cloud, m -> m instanceof dev.grange.node.pool.cloud.CloudPool.Release);
+    assertEquals(dev.grange.node.pool.cloud.CloudPoolState.Reason.HERMETIC, release.reason());
+    acquire(tryBuild("b2", 2_000));
+    peers.buildletProbe("a1").expectNoMessage(Duration.ofMillis(300));
+  }
+
+  private HostTypeSpec kube(boolean hermetic) {
+    hostType = hostType + "-kube";
+    return new HostTypeSpec(hostType, PoolKind.KUBERNETES, 0, 1, "", null,
+        new dev.grange.protocol.model.KubernetesPoolSpec("img:1", "1", "1Gi", java.util.Map.of(), List.of()), null,
+        HostTypeSpec.DEFAULT_BOOT_TIMEOUT_MS, hermetic);
+  }
+
+  private BuildletInfo cloudInfo(String agentId, String instance) {
+    return new BuildletInfo(agentId, hostType, instance, 1, instance, "linux", "amd64", 2, "/work", "pekko://node", 0);
+  }
+
+  @Test
   void theViewSaysWhatKindOfPoolItIs() {
     HostPool.PoolView view = view();
 
