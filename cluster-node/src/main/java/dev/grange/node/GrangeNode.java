@@ -16,6 +16,7 @@ import dev.grange.node.live.LiveNote;
 import dev.grange.node.live.LiveNotes;
 import dev.grange.node.live.LiveRoute;
 import dev.grange.node.live.LiveTopic;
+import dev.grange.protocol.model.PoolKind;
 import dev.grange.webui.WebUi;
 import java.util.List;
 import java.util.Set;
@@ -102,6 +103,12 @@ public final class GrangeNode extends AllDirectives {
       LiveNotes liveNotes = LiveTopic.get(system).notes();
       Buildlet.init(sharding, settings.heartbeat(), settings.requestTimeout(), quarantine);
       HostPool.init(sharding, settings.farm().hosts(), localPool, liveNotes);
+      List<dev.grange.node.pool.cloud.InstanceProvider> providers = dev.grange.node.pool.cloud.CloudPools.init(system, sharding,
+          settings.farm(), config, settings.agentUrls(), settings.masterKey(), GrangeNode::provider);
+      CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseServiceStop(), "cloud-providers-close", () -> {
+        providers.forEach(dev.grange.node.pool.cloud.InstanceProvider::close);
+        return java.util.concurrent.CompletableFuture.completedFuture(Done.getInstance());
+      });
       BuildRun.init(system, sharding, settings.maxInfraRetries(), Duration.ofMinutes(2),
           new BuildRun.Resumption(
               (build, attempt, step) -> logs.read(build, attempt, step, 0, 1).thenApply(chunks -> !chunks.isEmpty()),
@@ -213,5 +220,11 @@ public final class GrangeNode extends AllDirectives {
   public CompletionStage<Done> stop() {
     system.terminate();
     return system.getWhenTerminated();
+  }
+
+  /** The provider of a cloud pool kind, from {@code grange.pools.<kind>}. */
+  private static dev.grange.node.pool.cloud.InstanceProvider provider(PoolKind kind, Config config) {
+    throw new IllegalArgumentException("grange.pools." + kind.configName() + ": host types with pool = " + kind.configName()
+        + " need its provider, which this build of the node does not have yet");
   }
 }

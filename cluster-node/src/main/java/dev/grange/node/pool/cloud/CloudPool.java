@@ -90,6 +90,9 @@ public final class CloudPool
 
   public record GetView(ActorRef<View> replyTo) implements Command {}
 
+  /** Starts the entity where sharding puts it (each node sends one at start); nothing else. */
+  public record Wake() implements Command {}
+
   /** The pool as the API shows it. */
   public record View(String kind, Quota quota, int instancesUsed, long milliCpusUsed, List<Owned> instances,
       Map<String, Long> deletions, long requested, long createFailures, Map<String, String> awaiting, Map<String, String> lastErrors)
@@ -139,6 +142,60 @@ public final class CloudPool
         throw new IllegalArgumentException("api-rate must be positive");
       }
     }
+  }
+
+  /**
+   * The settings of the pool of {@code kind} from {@code grange.pools.<kind>}; {@code hosts} are
+   * the host types of that kind (a warm minimum must name one of them).
+   *
+   * @throws IllegalArgumentException naming the key that is wrong
+   */
+  public static Settings settings(com.typesafe.config.Config config, String kind, Map<String, HostTypeSpec> hosts,
+      List<String> agentUrls, byte[] masterKey) {
+    String at = "grange.pools." + kind;
+    com.typesafe.config.Config c = config.getConfig(at);
+    Map<String, Long> families = new java.util.TreeMap<>();
+    for (String f : c.getObject("cpu-families").keySet()) {
+      families.put(f, milli(c.getDouble("cpu-families." + com.typesafe.config.ConfigUtil.quoteString(f)), at + ".cpu-families." + f));
+    }
+    Map<String, Integer> warm = new java.util.TreeMap<>();
+    for (String h : c.getObject("warm").keySet()) {
+      if (!hosts.containsKey(h)) {
+        throw new IllegalArgumentException(at + ".warm." + h + ": no host type " + h + " with pool = " + kind);
+      }
+      int n = c.getInt("warm." + com.typesafe.config.ConfigUtil.quoteString(h));
+      if (n < 0) {
+        throw new IllegalArgumentException(at + ".warm." + h + " must not be negative");
+      }
+      warm.put(h, n);
+    }
+    int maxInstances = c.getInt("max-instances");
+    if (maxInstances < 0) {
+      throw new IllegalArgumentException(at + ".max-instances must not be negative (0: no limit)");
+    }
+    double rate = c.getDouble("api-rate");
+    if (rate <= 0) {
+      throw new IllegalArgumentException(at + ".api-rate must be positive");
+    }
+    List<String> urls = c.getStringList("node-urls");
+    return new Settings(new Quota(maxInstances, milli(c.getDouble("max-cpus"), at + ".max-cpus"), families), rate,
+        positive(c, "janitor-interval", at), positive(c, "idle-timeout", at), positive(c, "max-lifetime", at), c.getDuration("patience"),
+        positive(c, "reconnect-grace", at), warm, urls.isEmpty() ? agentUrls : urls, masterKey);
+  }
+
+  private static long milli(double cpus, String key) {
+    if (cpus < 0) {
+      throw new IllegalArgumentException(key + " must not be negative (0: no limit)");
+    }
+    return Math.round(cpus * 1000);
+  }
+
+  private static Duration positive(com.typesafe.config.Config c, String key, String at) {
+    Duration d = c.getDuration(key);
+    if (d.isNegative() || d.isZero()) {
+      throw new IllegalArgumentException(at + "." + key + " must be positive");
+    }
+    return d;
   }
 
   /** How long to wait before asking again for a host type whose instance could not be made. */
@@ -258,6 +315,7 @@ public final class CloudPool
         .onCommand(AgentDisconnected.class, this::onDisconnected)
         .onCommand(Release.class, (s, c) -> delete(s, c.instance(), c.reason(), c.why()))
         .onCommand(GetView.class, (s, c) -> Effect().reply(c.replyTo(), view(s)))
+        .onCommand(Wake.class, (s, c) -> Effect().noReply())
         .onCommand(Tick.class, this::onTick)
         .onCommand(Pump.class, (s, c) -> plan(s))
         .onCommand(CreateDone.class, this::onCreated)
