@@ -103,6 +103,7 @@ public final class ApiRoutes extends AllDirectives {
         path("pools", () -> get(() -> needsStore(() -> onSuccess(pools(), this::complete)))),
         path("buildlets", () -> get(() -> needsStore(() -> onSuccess(buildlets(), this::complete)))),
         path("queues", () -> get(() -> needsStore(() -> onSuccess(queues(), this::complete)))),
+        path("cloud-pools", () -> get(() -> needsStore(() -> onSuccess(cloudPools(), this::complete)))),
         path("builders", () -> get(() -> complete(json(StatusCodes.OK, builders())))),
         path("store", () -> get(() -> complete(json(StatusCodes.OK, store())))),
         needsStore(() -> new BuildletAdminRoutes(system, sharding).route()),
@@ -313,6 +314,20 @@ public final class ApiRoutes extends AllDirectives {
     return poolViews().thenApply(views -> {
       ArrayNode a = ApiErrors.JSON.createArrayNode();
       views.forEach(v -> a.add(dev.grange.node.live.LiveJson.pool(v, now)));
+      return json(StatusCodes.OK, a);
+    });
+  }
+
+  /** Each cloud pool kind in use: quota and use, instances with their phase, deletions by reason, waits and errors. */
+  private CompletionStage<HttpResponse> cloudPools() {
+    List<CompletableFuture<dev.grange.node.pool.cloud.CloudPool.View>> all = new ArrayList<>();
+    for (dev.grange.protocol.model.PoolKind k : dev.grange.node.pool.cloud.CloudPools.kinds(farm).keySet()) {
+      all.add(sharding.entityRefFor(dev.grange.node.pool.cloud.CloudPool.ENTITY_KEY, k.configName())
+          .ask(dev.grange.node.pool.cloud.CloudPool.GetView::new, ask).toCompletableFuture());
+    }
+    return CompletableFuture.allOf(all.toArray(new CompletableFuture[0])).thenApply(v -> {
+      ArrayNode a = ApiErrors.JSON.createArrayNode();
+      all.forEach(f -> a.add(ApiErrors.JSON.valueToTree(f.join())));
       return json(StatusCodes.OK, a);
     });
   }

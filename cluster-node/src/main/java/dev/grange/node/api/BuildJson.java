@@ -68,6 +68,11 @@ public final class BuildJson {
         src.put("bytes", a.source().bytes());
         src.put("durationMs", a.source().durationMs());
       }
+      ArrayNode stages = at.putArray("stages");
+      for (dev.grange.node.buildrun.BuildRunEvents.Stage st : a.stages()) {
+        stages.addObject().put("name", st.name()).put("startMs", st.startMs()).put("endMs", st.endMs())
+            .put("durationMs", Math.max(0, st.endMs() - st.startMs()));
+      }
     }
     return n;
   }

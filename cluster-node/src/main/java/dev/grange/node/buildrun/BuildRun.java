@@ -66,7 +66,15 @@ public final class BuildRun
   }
 
   /** From the host pool: a buildlet leased to this build. */
-  public record BuildletAssigned(Buildlet.Granted buildlet) implements Command {}
+  public record BuildletAssigned(Buildlet.Granted buildlet, java.util.List<BuildRunEvents.Stage> stages) implements Command {
+    public BuildletAssigned {
+      stages = stages == null ? java.util.List.of() : java.util.List.copyOf(stages);
+    }
+
+    public BuildletAssigned(Buildlet.Granted buildlet) {
+      this(buildlet, java.util.List.of());
+    }
+  }
 
   /** From a buildlet leased to this build: is it still needed? Answered only when it is not. */
   public record CheckLease(String agentId, long leasedForMs, ActorRef<Buildlet.Command> buildlet) implements Command {}
@@ -291,7 +299,7 @@ public final class BuildRun
     }
     int attempt = s.currentAttempt() + 1;
     return Effect()
-        .persist(new BuildRunEvents.AttemptStarted(attempt, g.agentId(), g.hostname(), g.node(), System.currentTimeMillis()))
+        .persist(new BuildRunEvents.AttemptStarted(attempt, g.agentId(), g.hostname(), g.node(), System.currentTimeMillis(), c.stages()))
         .thenRun(
             ns -> {
               ctx.getLog().info("Build [{}] attempt {} runs on [{}]", buildId, attempt, g.hostname());

@@ -1,5 +1,7 @@
 package dev.grange.node.buildrun;
 
+import java.util.List;
+
 import dev.grange.protocol.CborSerializable;
 
 /** What a {@link BuildRun} persists. Class names are persisted: rename only with a migration. */
@@ -11,7 +13,22 @@ public final class BuildRunEvents {
   public record BuildQueued(BuildSpec spec) implements Event {}
 
   /** Attempt {@code attempt} (1-based) runs on a buildlet. */
-  public record AttemptStarted(int attempt, String agentId, String hostname, String node, long atMs) implements Event {}
+  public record AttemptStarted(int attempt, String agentId, String hostname, String node, long atMs, List<Stage> stages) implements Event {
+    public AttemptStarted {
+      stages = stages == null ? List.of() : List.copyOf(stages); // null: persisted before stages were kept
+    }
+
+    public AttemptStarted(int attempt, String agentId, String hostname, String node, long atMs) {
+      this(attempt, agentId, hostname, node, atMs, List.of());
+    }
+  }
+
+  /**
+   * A stage of getting the attempt its buildlet, as farmer's event timeline showed it: {@code
+   * get_buildlet} (queued until served), and for a fresh cloud instance {@code create_instance}
+   * (asked for until the cloud had it) and {@code wait_agent} (until its agent dialled in).
+   */
+  public record Stage(String name, long startMs, long endMs) implements CborSerializable {}
 
   /**
    * The attempt's source reached its buildlet: {@code from} the URL the agent fetched it from, or

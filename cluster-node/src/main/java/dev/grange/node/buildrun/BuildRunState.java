@@ -28,13 +28,21 @@ public record BuildRunState(
    * it was kept).
    */
   public record Attempt(int attempt, String agentId, String hostname, String node, long startMs, long endMs, String cause,
-      Source source) implements CborSerializable {
+      Source source, List<BuildRunEvents.Stage> stages) implements CborSerializable {
+    public Attempt {
+      stages = stages == null ? List.of() : List.copyOf(stages);
+    }
+
     public Attempt(int attempt, String agentId, String hostname, String node, long startMs, long endMs, String cause) {
-      this(attempt, agentId, hostname, node, startMs, endMs, cause, null);
+      this(attempt, agentId, hostname, node, startMs, endMs, cause, null, List.of());
+    }
+
+    public Attempt(int attempt, String agentId, String hostname, String node, long startMs, long endMs, String cause, Source source) {
+      this(attempt, agentId, hostname, node, startMs, endMs, cause, source, List.of());
     }
 
     Attempt ended(long atMs, String why) {
-      return new Attempt(attempt, agentId, hostname, node, startMs, atMs, why, source);
+      return new Attempt(attempt, agentId, hostname, node, startMs, atMs, why, source, stages);
     }
   }
 
@@ -94,7 +102,7 @@ public record BuildRunState(
       return new BuildRunState(q.spec(), Status.QUEUED, List.of(), st, null, null, 0);
     } else if (e instanceof BuildRunEvents.AttemptStarted a) {
       List<Attempt> at = new ArrayList<>(attempts);
-      at.add(new Attempt(a.attempt(), a.agentId(), a.hostname(), a.node(), a.atMs(), 0, null));
+      at.add(new Attempt(a.attempt(), a.agentId(), a.hostname(), a.node(), a.atMs(), 0, null, null, a.stages()));
       // A new attempt runs every step again from the start.
       List<StepResult> st = new ArrayList<>();
       steps.forEach(s -> st.add(new StepResult(s.name(), StepResult.PENDING, 0, 0, 0, 0)));
@@ -103,7 +111,7 @@ public record BuildRunState(
       List<Attempt> at = new ArrayList<>(attempts);
       Attempt last = at.remove(at.size() - 1);
       at.add(new Attempt(last.attempt(), last.agentId(), last.hostname(), last.node(), last.startMs(), last.endMs(), last.cause(),
-          new Source(sh.from(), sh.files(), sh.bytes(), sh.durationMs())));
+          new Source(sh.from(), sh.files(), sh.bytes(), sh.durationMs()), last.stages()));
       return new BuildRunState(spec, status, at, steps, result, reason, finishedAtMs);
     } else if (e instanceof BuildRunEvents.StepStarted s) {
       return withStep(s.step(), new StepResult(steps.get(s.step()).name(), StepResult.RUNNING, 0, s.atMs(), 0, 0));

@@ -75,6 +75,9 @@ public final class HostPool
   /** From the same: an instance asked for ended before its agent connected (or it is gone for good). */
   public record InstanceEnded(String instance) implements Command {}
 
+  /** From a cloud pool: when a fresh instance was asked for and when the cloud had it (its agent is booting). */
+  public record InstanceMade(String instance, long requestedAtMs, long createdAtMs) implements Command {}
+
   /** From a cloud pool: say your needs again (it started, or moved to another node). */
   public record CloudWake() implements Command {}
 
@@ -198,7 +201,8 @@ public final class HostPool
   /** Builds and buildlets with a lease request under way. */
   private final Set<String> offeringBuilds = new HashSet<>();
   private final Set<String> offeredBuildlets = new HashSet<>();
-  private final Map<String, Long> waitingSince = new HashMap<>();
+  /** Fresh cloud instances not yet used: when each was asked for and made (for the first build's stages). */
+  private final Map<String, InstanceMade> made = new HashMap<>();
   /** When each machine's state last changed (in memory, like the machines). */
   private final Map<String, Long> stateSince = new HashMap<>();
   /** Instances asked for whose agent has not announced itself, and since when (not persisted: the creator says again). */
@@ -254,6 +258,10 @@ public final class HostPool
         .onCommand(BuildletUp.class, this::onUp)
         .onCommand(InstancesCreating.class, this::onCreating)
         .onCommand(InstanceEnded.class, this::onInstanceEnded)
+        .onCommand(InstanceMade.class, (s, c) -> {
+          made.put(c.instance(), c);
+          return Effect().noReply();
+        })
         .onCommand(CloudWake.class, (s, c) -> {
           lastNeeds = null;
           demand(s);
@@ -330,6 +338,9 @@ public final class HostPool
   private ReplyEffect<HostPoolEvents.Event, HostPoolState> onDown(HostPoolState s, BuildletDown c) {
     Machine gone = machines.remove(c.agentId());
     retiring.remove(c.agentId());
+    if (gone != null && gone.info().instance() != null) {
+      made.remove(gone.info().instance());
+    }
     if (gone != null && cloud() && gone.info().instance() != null) {
       tellCloud(new CloudPool.AgentDisconnected(gone.info().instance()));
     }
@@ -430,10 +441,28 @@ public final class HostPool
         .thenRun(
             ns -> {
               changed();
-              peers.buildRun(c.waiter().buildId()).tell(new BuildRun.BuildletAssigned(g));
+              peers.buildRun(c.waiter().buildId()).tell(new BuildRun.BuildletAssigned(g, stages(c.waiter(), m)));
               dispatch(ns);
             })
         .thenNoReply();
+  }
+
+  /**
+   * How the waiter got its buildlet: queued until now, and when the machine is a fresh cloud
+   * instance (its first build), the instance's creation and its agent's boot.
+   */
+  private List<dev.grange.node.buildrun.BuildRunEvents.Stage> stages(Waiter w, Machine m) {
+    long now = System.currentTimeMillis();
+    List<dev.grange.node.buildrun.BuildRunEvents.Stage> out = new ArrayList<>();
+    out.add(new dev.grange.node.buildrun.BuildRunEvents.Stage("get_buildlet", w.item().requestedAtMs(), now));
+    InstanceMade i = m == null || m.info().instance() == null ? null : made.remove(m.info().instance());
+    if (i != null) {
+      long created = i.createdAtMs() > 0 ? i.createdAtMs() : m.info().connectedAtMs();
+      long connected = m.info().connectedAtMs() > 0 ? m.info().connectedAtMs() : now;
+      out.add(new dev.grange.node.buildrun.BuildRunEvents.Stage("create_instance", i.requestedAtMs(), Math.min(created, connected)));
+      out.add(new dev.grange.node.buildrun.BuildRunEvents.Stage("wait_agent", Math.min(created, connected), connected));
+    }
+    return out;
   }
 
   /** Records a machine; a change of what the pool page shows of it is a live note, and a change of its state restarts its "for". */

@@ -109,7 +109,10 @@ class HostPoolTest {
     grant("a1");
 
     Buildlet.Granted granted = granted("a1");
-    assertEquals(new BuildRun.BuildletAssigned(granted), peers.expect(peers.build("b1"), BuildRun.BuildletAssigned.class));
+    BuildRun.BuildletAssigned assigned = peers.expect(peers.build("b1"), BuildRun.BuildletAssigned.class);
+    assertEquals(granted, assigned.buildlet());
+    assertEquals(List.of("get_buildlet"), assigned.stages().stream().map(dev.grange.node.buildrun.BuildRunEvents.Stage::name).toList(),
+        "a machine that was there already: no instance was made for it");
     HostPool.PoolView view = view();
     assertEquals(List.of("b2"), view.waiters().stream().map(Waiter::buildId).toList());
     assertEquals(1, view.served());
@@ -341,12 +344,22 @@ class HostPoolTest {
     assertEquals(List.of("b1", "b2"), needs.waiting().stream().map(dev.grange.node.pool.cloud.CloudPool.Waiting::buildId).toList(),
         "best first");
 
+    pool.runCommand(new HostPool.InstanceMade("grange-i1", 1_500, 1_700));
     pool.runCommand(new HostPool.BuildletUp(cloudInfo("a1", "grange-i1"), true, null));
     receiveUntil(cloud, new dev.grange.node.pool.cloud.CloudPool.AgentConnected("grange-i1")::equals);
-    assertEquals("b1", leaseAskedOf("a1").buildId(), "the new instance serves the best waiter");
+    Buildlet.Lease lease = leaseAskedOf("a1");
+    assertEquals("b1", lease.buildId(), "the new instance serves the best waiter");
+    grant(lease, "a1");
+    BuildRun.BuildletAssigned assigned = peers.expect(peers.build("b1"), BuildRun.BuildletAssigned.class);
+    assertEquals(List.of("get_buildlet", "create_instance", "wait_agent"),
+        assigned.stages().stream().map(dev.grange.node.buildrun.BuildRunEvents.Stage::name).toList());
+    assertEquals(1_000, assigned.stages().get(0).startMs(), "queued when the build asked");
+    assertEquals(new dev.grange.node.buildrun.BuildRunEvents.Stage("create_instance", 1_500, 1_700), assigned.stages().get(1));
+    assertEquals(new dev.grange.node.buildrun.BuildRunEvents.Stage("wait_agent", 1_700, 1_900), assigned.stages().get(2),
+        "until the agent connected (its info says 1_900)");
     var rest = (dev.grange.node.pool.cloud.CloudPool.Needs) receiveUntil(cloud,
         m -> m instanceof dev.grange.node.pool.cloud.CloudPool.Needs n && n.waiting().size() == 1);
-    assertEquals("b2", rest.waiting().get(0).buildId(), "b1 is being leased a machine: only b2 needs one");
+    assertEquals("b2", rest.waiting().get(0).buildId(), "b1 was served: only b2 needs one");
 
     pool.runCommand(new HostPool.WaitReasons(java.util.Map.of("b2", "awaiting quota: instances 1 of 1 in use")));
     assertEquals("awaiting quota: instances 1 of 1 in use", view().waitReasons().get("b2"));
@@ -393,7 +406,7 @@ class HostPoolTest {
   }
 
   private BuildletInfo cloudInfo(String agentId, String instance) {
-    return new BuildletInfo(agentId, hostType, instance, 1, instance, "linux", "amd64", 2, "/work", "pekko://node", 0);
+    return new BuildletInfo(agentId, hostType, instance, 1, instance, "linux", "amd64", 2, "/work", "pekko://node", 1_900);
   }
 
   @Test

@@ -446,7 +446,11 @@ public final class CloudPool
     if (o.phase() != Phase.CREATING) {
       return Effect().noReply();
     }
-    return Effect().persist(new CloudPoolEvents.Created(c.name(), c.instance().location(), clock.millis())).thenNoReply();
+    long now = clock.millis();
+    // Its host pool records the creation on the first build it serves (farmer's create_instance stage).
+    return Effect().persist(new CloudPoolEvents.Created(c.name(), c.instance().location(), now))
+        .thenRun(ns -> tellHostPool(o.hostType(), new HostPool.InstanceMade(c.name(), o.requestedAtMs(), now)))
+        .thenNoReply();
   }
 
   private ReplyEffect<CloudPoolEvents.Event, CloudPoolState> onCreateError(CloudPoolState s, CreateError c) {
