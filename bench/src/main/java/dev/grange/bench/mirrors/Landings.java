@@ -8,10 +8,11 @@ import dev.grange.node.postsubmit.PostSubmitBuilds;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Random;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import java.util.stream.IntStream;
 
 /**
  * Upstream commit -> post-submit build queued, one commit at a time: {@code git commit} in the
@@ -64,21 +65,29 @@ final class Landings {
   }
 
   /**
-   * {@code n} commits to {@code up} with no webhook, each after a random wait of up to one poll
-   * interval (seeded), so that commits fall at every point of the mirror's poll cycle rather than
-   * just after the fetch that found the last one.
+   * {@code n} commits to {@code up} with no webhook, each after a wait of (k + 1/2) / n of the poll
+   * interval, every k from 0 to n - 1 once in a seeded shuffled order: the commits fall at evenly
+   * spread points of the mirror's poll cycle (not just after the fetch that found the last one),
+   * so that even a few samples average about half the interval.
    */
   Result byPolling(Upstream up, String builder, Duration poll, int n, long seed) throws Exception {
-    Random phase = new Random(seed);
+    List<Duration> waits = waits(poll, n, seed);
     List<Sample> samples = new ArrayList<>();
     for (int i = 1; i <= n; i++) {
-      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos((long) (phase.nextDouble() * poll.toMillis())));
+      LockSupport.parkNanos(waits.get(i - 1).toNanos());
       up.commit("README");
       long t0 = FarmApi.epochNanos();
       String sha = up.head();
       samples.add(awaitQueued("poll " + i + "/" + n, builder, sha, t0, poll.multipliedBy(3).plusSeconds(60)));
     }
     return new Result("polling", samples);
+  }
+
+  /** The waits before each of {@code n} polled commits: (k + 1/2) / n of {@code poll} for each k, shuffled. */
+  static List<Duration> waits(Duration poll, int n, long seed) {
+    List<Integer> slots = new ArrayList<>(IntStream.range(0, n).boxed().toList());
+    Collections.shuffle(slots, new Random(seed));
+    return slots.stream().map(k -> Duration.ofNanos((long) ((k + 0.5) / n * poll.toNanos()))).toList();
   }
 
   private Sample awaitQueued(String what, String builder, String sha, long t0, Duration deadline) throws Exception {

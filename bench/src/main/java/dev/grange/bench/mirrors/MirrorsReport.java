@@ -29,7 +29,7 @@ final class MirrorsReport {
     r.line("| path | commits | p50 | p90 | mean | max | of it, commit -> mirror hands the commit over (node clock), p50 |");
     r.line("|---|---|---|---|---|---|---|");
     r.landing("webhook (`hooked`, polled hourly): signed push sent as `git commit` returns", hook);
-    r.landing("polling every " + pollSeconds + " s (`polled`, no webhook), commits at random points of the cycle", poll);
+    r.landing("polling every " + pollSeconds + " s (`polled`, no webhook), commits evenly spread over the cycle", poll);
     r.line("");
     double p50 = hook.queued().p50();
     r.line("Against the target: webhook p50 <= 1 s: %s ms, %s. Polling: about half the interval (%.1f s) plus the webhook"

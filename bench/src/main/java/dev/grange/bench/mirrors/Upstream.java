@@ -17,7 +17,10 @@ import java.util.concurrent.TimeUnit;
  * with branch {@code main}, worked on with the real {@code git} CLI as a developer would (commit,
  * and the node learns of it by a webhook or its next poll). The user's and the system's git config
  * are kept out ({@code GIT_CONFIG_GLOBAL=/dev/null}, {@code GIT_CONFIG_NOSYSTEM}), so a signing or
- * hook setting of the machine cannot slow a commit or make it fail.
+ * hook setting of the machine cannot slow a commit or make it fail; and git's automatic gc is off
+ * ({@code gc.auto=0}, {@code maintenance.auto=false}): after a commit of more than 6,700 loose
+ * objects (the big tree) it would repack in the background, on the cores being measured. {@link
+ * #pack} does it in the foreground instead.
  */
 final class Upstream {
   private static final long GIT_TIMEOUT_SECONDS = 300;
@@ -59,6 +62,11 @@ final class Upstream {
     git("commit", "-q", "-a", "-m", "bench commit " + commits);
   }
 
+  /** {@code git gc -q}: everything in one pack, as a real upstream keeps it. */
+  void pack() throws IOException, InterruptedException {
+    git("gc", "-q");
+  }
+
   /** The sha {@code main} is at. */
   String head() throws IOException, InterruptedException {
     return git("rev-parse", "HEAD");
@@ -92,6 +100,11 @@ final class Upstream {
     env.put("GIT_AUTHOR_EMAIL", "bench@grange.invalid");
     env.put("GIT_COMMITTER_NAME", "Grange bench");
     env.put("GIT_COMMITTER_EMAIL", "bench@grange.invalid");
+    env.put("GIT_CONFIG_COUNT", "2");
+    env.put("GIT_CONFIG_KEY_0", "gc.auto");
+    env.put("GIT_CONFIG_VALUE_0", "0");
+    env.put("GIT_CONFIG_KEY_1", "maintenance.auto");
+    env.put("GIT_CONFIG_VALUE_1", "false");
     return pb.start();
   }
 
