@@ -29,7 +29,7 @@ bench_reap() {
   local dir pid left=()
   dir=$(head -n 1 "$pids")
   for pid in $(tail -n +2 "$pids"); do
-    if tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$dir"; then
+    if tr '\0' ' ' 2>/dev/null < "/proc/$pid/cmdline" | grep -qF -- "$dir"; then
       kill "$pid" 2>/dev/null && left+=("$pid")
     fi
   done

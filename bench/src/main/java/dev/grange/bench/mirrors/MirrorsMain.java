@@ -61,6 +61,7 @@ public final class MirrorsMain {
         --big-files N       files of the big tree
         --warm N            warm /src requests (median reported; default 5, quick 3); git archive runs 3 times
         --keep-data         keep the run directory's Cassandra data, mirrors and big upstream
+        --push-payload F    the push webhook's body (default: shared/data/github-webhooks/push.json)
       """;
 
   /** What one run measured, and its table. */
@@ -126,7 +127,13 @@ public final class MirrorsMain {
     byte[] secret = new byte[16];
     new SecureRandom().nextBytes(secret);
     String webhookSecret = HexFormat.of().formatHex(secret);
-    byte[] payload = step("reading the GitHub push payload", () -> Files.readAllBytes(o.pushPayload));
+    byte[] payload = step("reading the GitHub push payload", () -> {
+      if (!Files.isRegularFile(o.pushPayload)) {
+        throw new IOException("there is no file " + o.pushPayload + " (shared/data/github-webhooks/push.json beside the"
+            + " checkout, or --push-payload)");
+      }
+      return Files.readAllBytes(o.pushPayload);
+    });
 
     AtomicReference<BenchFarm> farmRef = new AtomicReference<>();
     Thread hook = new Thread(() -> {
