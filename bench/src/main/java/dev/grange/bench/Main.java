@@ -116,7 +116,8 @@ public final class Main {
     return report;
   }
 
-  private static String machine() {
+  /** "2 cores, 24 GiB, OpenJDK 64-Bit Server VM 17.0.15": what a report says the figures ran on. */
+  public static String machine() {
     return String.format(Locale.ROOT, "%d cores, %.0f GiB, %s %s", Runtime.getRuntime().availableProcessors(),
         ProcFs.memTotalBytes() / (1024.0 * 1024 * 1024), System.getProperty("java.vm.name"), System.getProperty("java.version"));
   }
@@ -134,7 +135,8 @@ public final class Main {
     }
   }
 
-  private static void deleteTree(Path dir) throws IOException {
+  /** Deletes {@code dir} and everything under it; nothing when it is not there. */
+  public static void deleteTree(Path dir) throws IOException {
     if (!Files.exists(dir)) {
       return;
     }

@@ -9,10 +9,10 @@ import java.util.stream.Collectors;
  * The other work on this machine when a run starts (other engineers' nodes, agents, Cassandras
  * and Maven builds share the two cores), so that the report says what the figures competed with.
  */
-final class OtherProcesses {
+public final class OtherProcesses {
   private OtherProcesses() {}
 
-  static String describe() {
+  public static String describe() {
     Map<String, Integer> kinds = new LinkedHashMap<>();
     long self = ProcessHandle.current().pid();
     ProcessHandle.allProcesses().filter(p -> p.pid() != self).forEach(p -> {

@@ -48,14 +48,17 @@ public final class BenchFarm implements AutoCloseable {
   private final Path pidFile;
   private final EmbeddedCassandra cassandra;
   private final Process node;
+  private final int httpPort;
   private final FarmApi api;
   private final int agents;
   private final Set<ProcessHandle> started = new LinkedHashSet<>();
   private final List<Long> agentPids = new ArrayList<>();
   private boolean closed;
 
-  private BenchFarm(Path runDir, Path pidFile, EmbeddedCassandra cassandra, Process node, FarmApi api, int agents) {
+  private BenchFarm(Path runDir, Path pidFile, EmbeddedCassandra cassandra, Process node, int httpPort, FarmApi api,
+      int agents) {
     this.runDir = runDir;
+    this.httpPort = httpPort;
     this.pidFile = pidFile;
     this.cassandra = cassandra;
     this.node = node;
@@ -70,13 +73,19 @@ public final class BenchFarm implements AutoCloseable {
    */
   public static BenchFarm start(Launch launch, Path runDir, Path pidFile, int agents, long firehoseBytes,
       long warmFirehoseBytes, PrintStream out) throws Exception {
+    return start(launch, runDir, pidFile, agents, firehoseBytes, warmFirehoseBytes, "", out);
+  }
+
+  /** The same, with {@code extraConf} (HOCON: repositories, builders) added to the node's config ({@link NodeConf}). */
+  public static BenchFarm start(Launch launch, Path runDir, Path pidFile, int agents, long firehoseBytes,
+      long warmFirehoseBytes, String extraConf, PrintStream out) throws Exception {
     Files.createDirectories(runDir);
     String sha = BenchRepo.create(runDir.resolve("repo"));
     int[] ports = FreePorts.loopback(4);
     byte[] key = new byte[32];
     new SecureRandom().nextBytes(key);
     NodeConf conf = new NodeConf(ports[0], runDir.resolve("var"), HexFormat.of().formatHex(key), ports[1], agents,
-        firehoseBytes, warmFirehoseBytes, ports[3]);
+        firehoseBytes, warmFirehoseBytes, ports[3], extraConf);
     Path confFile = runDir.resolve("node.conf");
     Files.writeString(confFile, conf.render(), StandardCharsets.UTF_8);
 
@@ -106,8 +115,8 @@ public final class BenchFarm implements AutoCloseable {
       p.destroyForcibly();
       throw new IOException("Cassandra did not start: " + e.getCause().getMessage(), e.getCause());
     }
-    BenchFarm farm = new BenchFarm(runDir, pidFile, cassandra, p, new FarmApi(ports[0], runDir.resolve("repo").toString(), sha),
-        agents);
+    BenchFarm farm = new BenchFarm(runDir, pidFile, cassandra, p, ports[0],
+        new FarmApi(ports[0], runDir.resolve("repo").toString(), sha), agents);
     try {
       farm.writePidFile();
       farm.awaitIdleAgents(READY_DEADLINE);
@@ -136,6 +145,16 @@ public final class BenchFarm implements AutoCloseable {
 
   public FarmApi api() {
     return api;
+  }
+
+  /** The node's HTTP base, e.g. {@code http://127.0.0.1:41234} (webhooks, {@code /src}, {@code /git} are beside the API). */
+  public String nodeBase() {
+    return "http://127.0.0.1:" + httpPort;
+  }
+
+  /** The node's log file. */
+  public Path nodeLog() {
+    return runDir.resolve("node.log");
   }
 
   public long nodePid() {

@@ -14,6 +14,10 @@ import java.nio.file.Path;
  * bench-firehose-warm} write exactly that many bytes of incompressible text (base64 of random
  * bytes, one 128,000-character line repeated, which LZ4 and the WebSocket cannot shrink) to
  * stdout.
+ *
+ * <p>{@code extra} is HOCON appended as is, for what one benchmark adds (bench/mirrors: its
+ * {@code grange.repos} and the builders of their branches); HOCON merges its {@code
+ * grange.builders} into the one above. "" for none.
  */
 public record NodeConf(
     int httpPort,
@@ -23,7 +27,8 @@ public record NodeConf(
     int agents,
     long firehoseBytes,
     long warmFirehoseBytes,
-    int managementPort) {
+    int managementPort,
+    String extra) {
 
   public static final String HOST_TYPE = "bench";
   public static final String KEYSPACE = "grange_bench";
@@ -73,10 +78,11 @@ public record NodeConf(
             steps = [ { name = firehose, cmd = "/bin/sh", args = ["-c", "%12$s"], sys = true, timeout = 10m } ]
           }
         }
+        %14$s
         """
         .formatted(
             httpPort, hocon(varDir.toString()), masterKey, KEYSPACE, cqlPort, HOST_TYPE, agents, TRIVIAL, FIREHOSE,
-            firehoseCommand(firehoseBytes), FIREHOSE_WARM, firehoseCommand(warmFirehoseBytes), managementPort);
+            firehoseCommand(firehoseBytes), FIREHOSE_WARM, firehoseCommand(warmFirehoseBytes), managementPort, extra);
   }
 
   /**

@@ -1,5 +1,6 @@
 package dev.grange.bench.faults;
 
+import dev.grange.bench.Flags;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -30,15 +31,7 @@ public final class FaultsMain {
       """;
 
   public static void main(String[] args) throws Exception {
-    Options o;
-    try {
-      o = Options.parse(args);
-    } catch (IllegalArgumentException e) {
-      System.err.println("bench/faults: " + e.getMessage());
-      System.err.print(USAGE);
-      System.exit(2);
-      return;
-    }
+    Options o = Flags.parseOrExit("bench/faults", USAGE, args, Options::parse);
     if (o.help) {
       System.out.print(USAGE);
       return;
@@ -138,15 +131,15 @@ public final class FaultsMain {
             o.nodeKillBuilds = 30;
           }
           case "--keep-data" -> o.keepData = true;
-          case "--builds" -> o.builds = positive(a, value(args, ++i, a));
-          case "--node-kill-builds" -> o.nodeKillBuilds = positive(a, value(args, ++i, a));
-          case "--outage-seconds" -> o.outageSeconds = positive(a, value(args, ++i, a));
-          case "--throughput" -> o.throughput = positive(a, value(args, ++i, a));
-          case "--root" -> o.root = Path.of(value(args, ++i, a)).toAbsolutePath();
-          case "--java" -> o.java = value(args, ++i, a);
-          case "--node-classpath" -> o.nodeClasspath = value(args, ++i, a);
-          case "--agent-classpath" -> o.agentClasspath = value(args, ++i, a);
-          case "--cassandra-classpath-file" -> o.cassandraClasspathFile = Path.of(value(args, ++i, a));
+          case "--builds" -> o.builds = Flags.positive(args, ++i, a);
+          case "--node-kill-builds" -> o.nodeKillBuilds = Flags.positive(args, ++i, a);
+          case "--outage-seconds" -> o.outageSeconds = Flags.positive(args, ++i, a);
+          case "--throughput" -> o.throughput = Flags.positive(args, ++i, a);
+          case "--root" -> o.root = Path.of(Flags.value(args, ++i, a)).toAbsolutePath();
+          case "--java" -> o.java = Flags.value(args, ++i, a);
+          case "--node-classpath" -> o.nodeClasspath = Flags.value(args, ++i, a);
+          case "--agent-classpath" -> o.agentClasspath = Flags.value(args, ++i, a);
+          case "--cassandra-classpath-file" -> o.cassandraClasspathFile = Path.of(Flags.value(args, ++i, a));
           default -> throw new IllegalArgumentException("unknown argument " + a);
         }
       }
@@ -154,25 +147,6 @@ public final class FaultsMain {
         o.cassandraClasspathFile = o.root.resolve("cassandra-runtime/target/cassandra.classpath");
       }
       return o;
-    }
-
-    private static String value(String[] args, int i, String flag) {
-      if (i >= args.length) {
-        throw new IllegalArgumentException(flag + " needs a value");
-      }
-      return args[i];
-    }
-
-    private static int positive(String flag, String v) {
-      try {
-        int n = Integer.parseInt(v);
-        if (n > 0) {
-          return n;
-        }
-      } catch (NumberFormatException e) {
-        // below
-      }
-      throw new IllegalArgumentException(flag + " must be a positive number, got \"" + v + "\"");
     }
   }
 }

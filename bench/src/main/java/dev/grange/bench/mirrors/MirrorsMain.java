@@ -1,0 +1,355 @@
+package dev.grange.bench.mirrors;
+
+import dev.grange.bench.Flags;
+import dev.grange.bench.Main;
+import dev.grange.bench.OtherProcesses;
+import dev.grange.bench.farm.BenchFarm;
+import dev.grange.bench.farm.FarmApi;
+import dev.grange.bench.farm.NodeConf;
+import dev.grange.bench.farm.Poll;
+import dev.grange.bench.farm.ProcFs;
+import dev.grange.bench.report.Report;
+import dev.grange.node.postsubmit.PostSubmitBuilds;
+import java.io.File;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * {@code bench/mirrors}, the figures of issue 5: upstream commit -> post-submit build queued, by
+ * webhook and by polling, and archive serving of a ~100 MB tree beside {@code git archive | gzip}
+ * (README, "Repository mirrors"). Makes three upstream repositories in its run directory with the
+ * git CLI ({@code hooked}: polled hourly, webhook secret; {@code polled}: every 5 s; {@code big}:
+ * the {@link BigTree}), starts a {@link BenchFarm} whose node mirrors them (a builder of {@code
+ * main} for the first two, {@code true} as its step), measures, prints a table (also written to
+ * {@code bench/target/mirrors-results.md} and the run directory) and stops the farm, also on
+ * failure and on Ctrl-C. A step that fails is named with its reason, and exit code 1; 2 for a bad
+ * command line.
+ */
+public final class MirrorsMain {
+  static final String HOOKED = "hooked";
+  static final String POLLED = "polled";
+  static final String BIG = "big";
+  static final String HOOKED_BUILDER = "mirror-hooked";
+  static final String POLLED_BUILDER = "mirror-polled";
+  private static final int AGENTS = 2;
+  private static final Duration MIRRORED_DEADLINE = Duration.ofMinutes(5);
+  private static final DateTimeFormatter DIR_TIME = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss", Locale.ROOT);
+
+  static final String USAGE = """
+      usage: bench/mirrors [--quick] [--webhook-commits N] [--poll-commits N] [--poll-seconds S]
+                           [--big-mb M] [--big-files N] [--warm N] [--keep-data]
+        (no flag)           30 commits by webhook, 8 by polling every 5 s, a 100 MB tree of 11,000 files
+        --quick             5 commits by webhook, 2 by polling, a 10 MB tree of 1,100 files (as MirrorsBenchIT)
+        --webhook-commits N commits brought by a webhook
+        --poll-commits N    commits found by polling
+        --poll-seconds S    the polled repository's poll interval (default 5)
+        --big-mb M          megabytes (10^6) of the big tree
+        --big-files N       files of the big tree
+        --warm N            warm /src requests (median reported; default 5, quick 3); git archive runs 3 times
+        --keep-data         keep the run directory's Cassandra data, mirrors and big upstream
+        --push-payload F    the push webhook's body (default: shared/data/github-webhooks/push.json)
+      """;
+
+  /** What one run measured, and its table. */
+  public record Result(Landings.Result webhook, Landings.Result polling, ArchiveServing.Result archive, String table) {}
+
+  /** A step of the run that failed: its name and why. */
+  static final class StepFailed extends Exception {
+    StepFailed(String step, Exception cause) {
+      super(step + ": " + (cause.getMessage() != null ? cause.getMessage() : cause.toString()), cause);
+    }
+  }
+
+  private MirrorsMain() {}
+
+  public static void main(String[] args) {
+    Options o = Flags.parseOrExit("bench/mirrors", USAGE, args, Options::parse);
+    if (o.help) {
+      System.out.print(USAGE);
+      return;
+    }
+    try {
+      Result r = run(o, System.out);
+      System.out.println();
+      System.out.print(r.table());
+      System.exit(0);
+    } catch (StepFailed e) {
+      System.err.println("bench/mirrors: failed while " + e.getMessage());
+      e.printStackTrace();
+      System.exit(1);
+    } catch (Exception e) {
+      System.err.println("bench/mirrors: failed: " + e);
+      e.printStackTrace();
+      System.exit(1);
+    }
+  }
+
+  /** Runs the benchmark; the farm is stopped before it returns or throws. */
+  public static Result run(Options o, PrintStream out) throws Exception {
+    Path target = o.root.resolve("bench").resolve("target");
+    ZonedDateTime now = ZonedDateTime.now(ZoneOffset.UTC);
+    Path runDir = target.resolve("mirrors-" + now.format(DIR_TIME));
+    double loadBefore = ProcFs.loadAverage();
+    String others = OtherProcesses.describe();
+    out.printf("bench/mirrors: %s run in %s; load average %.2f; %s%n", o.quick ? "quick" : "full", runDir, loadBefore, others);
+
+    Path ups = runDir.resolve("upstream");
+    Upstream hooked = step("creating the upstream " + HOOKED, () -> Upstream.create(ups.resolve(HOOKED), "README"));
+    Upstream polled = step("creating the upstream " + POLLED, () -> Upstream.create(ups.resolve(POLLED), "README"));
+    long t0 = System.nanoTime();
+    BigTree.Written tree = step("writing the big tree",
+        () -> BigTree.write(ups.resolve(BIG), o.bigFiles, o.bigMb * 1_000_000L, BigTree.SEED));
+    Upstream big = step("committing the big tree", () -> Upstream.create(ups.resolve(BIG), "README"));
+    long t1 = System.nanoTime();
+    step("packing the big upstream (git gc)", () -> {
+      big.pack();
+      return null;
+    });
+    String bigSha = step("reading the big upstream's head", big::head);
+    out.printf("Upstreams made with git %s: big is %,d files, %,d bytes (%,d random in %,d files), written and committed in"
+        + " %.1f s, packed in %.1f s%n", step("asking git its version", () -> hooked.git("version")).replace("git version ", ""),
+        tree.files(), tree.bytes(), tree.binaryBytes(), tree.binaryFiles(), (t1 - t0) / 1e9, (System.nanoTime() - t1) / 1e9);
+
+    byte[] secret = new byte[16];
+    new SecureRandom().nextBytes(secret);
+    String webhookSecret = HexFormat.of().formatHex(secret);
+    byte[] payload = step("reading the GitHub push payload", () -> {
+      if (!Files.isRegularFile(o.pushPayload)) {
+        throw new IOException("there is no file " + o.pushPayload + " (shared/data/github-webhooks/push.json beside the"
+            + " checkout, or --push-payload)");
+      }
+      return Files.readAllBytes(o.pushPayload);
+    });
+
+    AtomicReference<BenchFarm> farmRef = new AtomicReference<>();
+    Thread hook = new Thread(() -> {
+      BenchFarm f = farmRef.get();
+      if (f != null) {
+        System.err.println("bench/mirrors: interrupted; stopping the farm ...");
+        f.close();
+      }
+    }, "bench-mirrors-stop");
+    Runtime.getRuntime().addShutdownHook(hook);
+    BenchFarm.Launch launch = new BenchFarm.Launch(o.java, o.nodeClasspath, o.agentClasspath, o.cassandraClasspathFile, List.of());
+    String extra = conf(hooked, polled, big, webhookSecret, o.pollSeconds);
+    Result result;
+    try (BenchFarm farm = step("starting the farm",
+        () -> BenchFarm.start(launch, runDir, target.resolve("mirrors.pids"), AGENTS, 1 << 20, 1 << 20, extra, out))) {
+      farmRef.set(farm);
+      NodeClient node = new NodeClient(farm.nodeBase());
+      long m0 = System.nanoTime();
+      step("waiting for the node to mirror the three upstreams (see " + farm.nodeLog() + ")", () -> {
+        awaitMirrored(node, HOOKED, hooked.head());
+        awaitMirrored(node, POLLED, polled.head());
+        return awaitMirrored(node, BIG, bigSha);
+      });
+      step("waiting for the first commits' post-submit builds", () -> {
+        awaitBuilt(node, HOOKED_BUILDER, hooked.head());
+        return awaitBuilt(node, POLLED_BUILDER, polled.head());
+      });
+      out.printf("Upstreams mirrored and their first commits built %.1f s after the farm was ready; quiet after %.0f s more%n",
+          (System.nanoTime() - m0) / 1e9, farm.awaitQuiet(Duration.ofSeconds(60)));
+
+      Landings landings = new Landings(node, out);
+      out.printf("Commit -> queued by webhook, %d commits:%n", o.webhookCommits);
+      Landings.Result byHook = step("measuring the webhook path",
+          () -> landings.byWebhook(hooked, HOOKED, HOOKED_BUILDER, payload, webhookSecret, o.webhookCommits));
+      out.printf("Commit -> queued by polling every %d s, %d commits:%n", o.pollSeconds, o.pollCommits);
+      Landings.Result byPoll = step("measuring the polling path",
+          () -> landings.byPolling(polled, POLLED_BUILDER, Duration.ofSeconds(o.pollSeconds), o.pollCommits, BigTree.SEED));
+      out.printf("Archive serving of big at %s:%n", bigSha.substring(0, 12));
+      ArchiveServing.Result archive = step("measuring archive serving",
+          () -> new ArchiveServing(node, out).run(big, bigSha, tree, o.warm, o.gitRuns));
+
+      Report.Context c = new Report.Context(now.format(DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm 'UTC'", Locale.ROOT)),
+          o.command(), Main.machine(), loadBefore, ProcFs.loadAverage(), others);
+      String table = MirrorsReport.render(c, AGENTS, byHook, byPoll, o.pollSeconds, archive, o.warm, o.gitRuns);
+      result = new Result(byHook, byPoll, archive, table);
+    } finally {
+      farmRef.set(null);
+      Runtime.getRuntime().removeShutdownHook(hook);
+    }
+    Files.writeString(runDir.resolve("mirrors-results.md"), result.table(), StandardCharsets.UTF_8);
+    Files.writeString(target.resolve("mirrors-results.md"), result.table(), StandardCharsets.UTF_8);
+    if (!o.keepData) {
+      // Logs stay; the bulk goes (a full run leaves ~400 MB otherwise).
+      for (Path p : List.of(runDir.resolve("cassandra").resolve("data"), runDir.resolve("var"), ups.resolve(BIG))) {
+        Main.deleteTree(p);
+      }
+    }
+    out.println("Run directory (node log, node.conf): " + runDir);
+    return result;
+  }
+
+  /** The node's repositories and the builders of their {@code main}, appended to its config. */
+  static String conf(Upstream hooked, Upstream polled, Upstream big, String secret, int pollSeconds) {
+    return """
+        grange.repos {
+          %s { url = "%s", branches = [main], poll = 1h, webhook-secret = "%s", backfill = 1 }
+          %s { url = "%s", branches = [main], poll = %ds, backfill = 1 }
+          %s { url = "%s", branches = [main], poll = 1h, backfill = 1 }
+        }
+        grange.builders {
+          %s { host-type = %s, repos = [ { repo = %s, branches = [main] } ], steps = [ { name = t, cmd = "true", sys = true, timeout = 1m } ] }
+          %s { host-type = %s, repos = [ { repo = %s, branches = [main] } ], steps = [ { name = t, cmd = "true", sys = true, timeout = 1m } ] }
+        }
+        """.formatted(HOOKED, hooked.url(), secret, POLLED, polled.url(), pollSeconds, BIG, big.url(),
+        HOOKED_BUILDER, NodeConf.HOST_TYPE, HOOKED, POLLED_BUILDER, NodeConf.HOST_TYPE, POLLED);
+  }
+
+  private static Boolean awaitMirrored(NodeClient node, String name, String sha) throws Exception {
+    return Poll.until("mirror " + name + " at " + sha, MIRRORED_DEADLINE, Duration.ofMillis(250),
+        () -> sha.equals(node.mirroredMain(name)) ? Boolean.TRUE : null);
+  }
+
+  private static Boolean awaitBuilt(NodeClient node, String builder, String sha) throws Exception {
+    String id = PostSubmitBuilds.buildId(builder, sha);
+    return Poll.until("post-submit build " + id + " of " + builder + " at " + sha + " over", Duration.ofMinutes(2),
+        Duration.ofMillis(250), () -> {
+          var b = node.buildOrNull(id);
+          return b != null && FarmApi.isOver(b) ? Boolean.TRUE : null;
+        });
+  }
+
+  private static <T> T step(String name, Callable<T> body) throws StepFailed {
+    try {
+      return body.call();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new StepFailed(name, e);
+    } catch (StepFailed e) {
+      throw e;
+    } catch (Exception e) {
+      throw new StepFailed(name, e);
+    }
+  }
+
+  /** The command line (bench/mirrors passes the root and the classpaths; they default to the checkout's build). */
+  public static final class Options {
+    Path root = Path.of(".").toAbsolutePath().normalize();
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    String nodeClasspath;
+    String agentClasspath;
+    Path cassandraClasspathFile;
+    Path pushPayload;
+    boolean quick;
+    int webhookCommits = 30;
+    int pollCommits = 8;
+    int pollSeconds = 5;
+    int bigMb = 100;
+    int bigFiles = 11_000;
+    int warm = 5;
+    int gitRuns = 3;
+    boolean keepData;
+    boolean help;
+    private String command;
+
+    public static Options parse(String... args) {
+      Options o = new Options();
+      for (int i = 0; i < args.length; i++) {
+        String a = args[i];
+        switch (a) {
+          case "--help", "-h" -> o.help = true;
+          case "--quick" -> {
+            o.quick = true;
+            o.webhookCommits = 5;
+            o.pollCommits = 2;
+            o.bigMb = 10;
+            o.bigFiles = 1_100;
+            o.warm = 3;
+          }
+          case "--keep-data" -> o.keepData = true;
+          case "--webhook-commits" -> o.webhookCommits = Flags.positive(args, ++i, a);
+          case "--poll-commits" -> o.pollCommits = Flags.positive(args, ++i, a);
+          case "--poll-seconds" -> o.pollSeconds = Flags.positive(args, ++i, a);
+          case "--big-mb" -> o.bigMb = Flags.positive(args, ++i, a);
+          case "--big-files" -> o.bigFiles = Flags.positive(args, ++i, a);
+          case "--warm" -> o.warm = Flags.positive(args, ++i, a);
+          case "--root" -> o.root = Path.of(Flags.value(args, ++i, a)).toAbsolutePath().normalize();
+          case "--java" -> o.java = Flags.value(args, ++i, a);
+          case "--node-classpath" -> o.nodeClasspath = Flags.value(args, ++i, a);
+          case "--agent-classpath" -> o.agentClasspath = Flags.value(args, ++i, a);
+          case "--cassandra-classpath-file" -> o.cassandraClasspathFile = Path.of(Flags.value(args, ++i, a));
+          case "--push-payload" -> o.pushPayload = Path.of(Flags.value(args, ++i, a));
+          default -> throw new IllegalArgumentException("unknown argument " + a);
+        }
+      }
+      o.command = command(args);
+      if (o.bigFiles < 11) {
+        throw new IllegalArgumentException("--big-files must be at least 11");
+      }
+      if ((long) o.bigMb * 1_000_000L < o.bigFiles) {
+        throw new IllegalArgumentException("--big-mb " + o.bigMb + " is too small for " + o.bigFiles + " files");
+      }
+      if (o.cassandraClasspathFile == null) {
+        o.cassandraClasspathFile = o.root.resolve("cassandra-runtime/target/cassandra.classpath");
+      }
+      if (o.pushPayload == null) {
+        o.pushPayload = pushPayload(o.root);
+      }
+      if (!o.help) {
+        o.nodeClasspath = o.nodeClasspath != null ? o.nodeClasspath : builtClasspath(o.root, "cluster-node");
+        o.agentClasspath = o.agentClasspath != null ? o.agentClasspath : builtClasspath(o.root, "buildlet-agent");
+      }
+      return o;
+    }
+
+    /** The command that reproduces the run, as the report shows it. */
+    String command() {
+      return command;
+    }
+
+    /** bench/mirrors and the flags given, without those the script supplies. */
+    private static String command(String[] args) {
+      Set<String> supplied = Set.of("--root", "--java", "--node-classpath", "--agent-classpath",
+          "--cassandra-classpath-file", "--push-payload");
+      StringBuilder sb = new StringBuilder("bench/mirrors");
+      for (int i = 0; i < args.length; i++) {
+        if (supplied.contains(args[i])) {
+          i++;
+        } else {
+          sb.append(' ').append(args[i]);
+        }
+      }
+      return sb.toString();
+    }
+
+    /**
+     * GitHub's own push payload, {@code shared/data/github-webhooks/push.json} beside the checkout
+     * or one of the directories above it (as PostSubmitIT finds it); sent as is.
+     */
+    private static Path pushPayload(Path root) {
+      Path rel = Path.of("shared", "data", "github-webhooks", "push.json");
+      for (Path d = root; d != null && d.getParent() != null; d = d.getParent()) {
+        if (Files.isRegularFile(d.resolveSibling(rel.toString()))) {
+          return d.resolveSibling(rel.toString());
+        }
+      }
+      return root.resolveSibling(rel.toString());
+    }
+
+    /** A module's classes and its runtime classpath, as bin/grange and bench/run put them together. */
+    private static String builtClasspath(Path root, String module) {
+      Path file = root.resolve(module).resolve("target/runtime.classpath");
+      try {
+        return root.resolve(module).resolve("target/classes") + File.pathSeparator + Files.readString(file).strip();
+      } catch (IOException e) {
+        throw new IllegalArgumentException(file + " cannot be read (build first: mvn -B -o -q -pl bench -am package -DskipTests)");
+      }
+    }
+  }
+}
