@@ -157,11 +157,8 @@ final class PodWatch implements AutoCloseable {
       current = null;
     }
     if (w != null) {
-      try {
-        blocking.execute(w::close);
-      } catch (RejectedExecutionException stopping) {
-        w.close();
-      }
+      // Does not block: fabric8 sends the close frame asynchronously.
+      w.close();
     }
     onClose.accept(this);
   }
