@@ -111,8 +111,11 @@ class KubernetesProviderTest {
   }
 
   static InstanceRequest request(String hostType) {
-    return new InstanceRequest(InstanceNames.fresh(hostType), hostType(hostType), List.of("ws://node-1:8080", "ws://node-2:8080"),
-        freshKey(), 1_900_000_000L);
+    return request(hostType, List.of("ws://node-1:8080", "ws://node-2:8080"));
+  }
+
+  static InstanceRequest request(String hostType, List<String> nodeUrls) {
+    return new InstanceRequest(InstanceNames.fresh(hostType), hostType(hostType), nodeUrls, freshKey(), 1_900_000_000L);
   }
 
   static <T> T await(java.util.concurrent.CompletionStage<T> f) throws Exception {
