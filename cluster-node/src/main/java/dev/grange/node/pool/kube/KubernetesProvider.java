@@ -46,7 +46,8 @@ import org.slf4j.LoggerFactory;
  * #delete} deletes both. {@link #list} reports the pods labelled {@link KubeApiUse#LABEL_INSTANCE}
  * ({@link PodStates}) and deletes the Secrets whose pod is gone (left by a crash between the two
  * deletes, or where no garbage collector runs): they are never reported. {@link #watch} is a pod
- * watch ({@link PodWatch}).
+ * watch ({@link PodWatch}): it first tells the state of every pod as it is when the watch starts,
+ * then each change once; the consumer is called on fabric8's threads and must not block.
  *
  * <p>Every blocking call runs on the executor given; futures fail with {@link ProviderException}
  * ({@link KubeFailures}). The client made from {@link Settings} does not retry by itself: the

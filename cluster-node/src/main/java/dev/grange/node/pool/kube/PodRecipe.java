@@ -64,6 +64,14 @@ final class PodRecipe {
           + KubeApiUse.LABEL_HOST_TYPE + ": Kubernetes takes at most 63 characters, a letter or digit at both ends;"
           + " rename the host type");
     }
+    for (Map.Entry<String, String> q : Map.of("cpu", k.cpu(), "memory", k.memory()).entrySet()) {
+      try {
+        Quantity.getAmountInBytes(new Quantity(q.getValue()));
+      } catch (IllegalArgumentException | ArithmeticException notOne) {
+        throw refused("host type [" + t + "]: " + q.getKey() + " [" + q.getValue()
+            + "] is not a Kubernetes quantity (\"2\", \"500m\", \"4Gi\")");
+      }
+    }
     for (String e : k.env()) {
       String name = envName(e);
       if (name == null || !ENV_NAME.matcher(name).matches()) {

@@ -118,6 +118,12 @@ class KubernetesProviderTest {
     return new InstanceRequest(InstanceNames.fresh(hostType), hostType(hostType), nodeUrls, freshKey(), 1_900_000_000L);
   }
 
+  /** A request of host type linux-amd64 with this pod recipe. */
+  static InstanceRequest request(KubernetesPoolSpec k) {
+    HostTypeSpec spec = new HostTypeSpec("linux-amd64", PoolKind.KUBERNETES, 0, 1, "", null, k, null, 1000, false);
+    return new InstanceRequest(InstanceNames.fresh("linux-amd64"), spec, List.of("ws://n:1"), freshKey(), 0);
+  }
+
   static <T> T await(java.util.concurrent.CompletionStage<T> f) throws Exception {
     return f.toCompletableFuture().get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
   }
@@ -357,11 +363,10 @@ class KubernetesProviderTest {
     assertSays(failure(provider.create(request(longType))), ProviderException.Kind.REFUSED,
         "(64 characters) cannot be the value of label grange.dev/host-type", "at most 63");
 
-    InstanceRequest badEnv = new InstanceRequest(InstanceNames.fresh("linux-amd64"),
-        new HostTypeSpec("linux-amd64", PoolKind.KUBERNETES, 0, 1, "", null,
-            new KubernetesPoolSpec("img", "1", "1Gi", Map.of(), List.of("GRANGE_INSTANCE=me")), null, 1000, false),
-        List.of("ws://n:1"), freshKey(), 0);
+    InstanceRequest badEnv = request(new KubernetesPoolSpec("img", "1", "1Gi", Map.of(), List.of("GRANGE_INSTANCE=me")));
     assertSays(failure(provider.create(badEnv)), ProviderException.Kind.REFUSED, "GRANGE_INSTANCE is set by the pool itself");
+    InstanceRequest badCpu = request(new KubernetesPoolSpec("img", "two", "1Gi", Map.of(), List.of()));
+    assertSays(failure(provider.create(badCpu)), ProviderException.Kind.REFUSED, "cpu [two] is not a Kubernetes quantity");
 
     assertEquals(before, server.getRequestCount(), "an API call was made");
     assertEquals(List.of(), client.pods().inAnyNamespace().list().getItems());
