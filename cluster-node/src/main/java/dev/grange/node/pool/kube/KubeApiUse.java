@@ -36,7 +36,11 @@ public final class KubeApiUse {
   /** Seconds since the epoch after which the janitor deletes the pod whatever its state. */
   public static final String LABEL_DELETE_AT = "grange.dev/delete-at";
 
-  /** The instance Secret's keys, mounted at {@link #SECRET_MOUNT} in the agent's container. */
+  /**
+   * The instance Secret's keys, mounted at {@link #SECRET_MOUNT} in the agent's container: {@code
+   * key} holds the instance key (hex), {@code node-urls} the node URLs, one a line, in the order
+   * the agent tries them.
+   */
   public static final String SECRET_KEY = "key";
   public static final String SECRET_NODE_URLS = "node-urls";
   public static final String SECRET_MOUNT = "/etc/grange";
