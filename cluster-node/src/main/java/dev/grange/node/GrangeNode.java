@@ -104,7 +104,7 @@ public final class GrangeNode extends AllDirectives {
       Buildlet.init(sharding, settings.heartbeat(), settings.requestTimeout(), quarantine);
       HostPool.init(sharding, settings.farm().hosts(), localPool, liveNotes);
       List<dev.grange.node.pool.cloud.InstanceProvider> providers = dev.grange.node.pool.cloud.CloudPools.init(system, sharding,
-          settings.farm(), config, settings.agentUrls(), settings.masterKey(), GrangeNode::provider);
+          settings.farm(), config, settings.agentUrls(), settings.masterKey(), (kind, c) -> provider(kind, c, blocking));
       CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseServiceStop(), "cloud-providers-close", () -> {
         providers.forEach(dev.grange.node.pool.cloud.InstanceProvider::close);
         return java.util.concurrent.CompletableFuture.completedFuture(Done.getInstance());
@@ -223,7 +223,11 @@ public final class GrangeNode extends AllDirectives {
   }
 
   /** The provider of a cloud pool kind, from {@code grange.pools.<kind>}. */
-  private static dev.grange.node.pool.cloud.InstanceProvider provider(PoolKind kind, Config config) {
+  private static dev.grange.node.pool.cloud.InstanceProvider provider(PoolKind kind, Config config, Executor blocking) {
+    if (kind == PoolKind.KUBERNETES) {
+      return new dev.grange.node.pool.kube.KubernetesProvider(dev.grange.node.pool.kube.KubernetesProvider.Settings.fromConfig(config),
+          blocking);
+    }
     throw new IllegalArgumentException("grange.pools." + kind.configName() + ": host types with pool = " + kind.configName()
         + " need its provider, which this build of the node does not have yet");
   }
