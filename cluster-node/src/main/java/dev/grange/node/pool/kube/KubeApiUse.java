@@ -44,6 +44,11 @@ public final class KubeApiUse {
   public static final String SECRET_KEY = "key";
   public static final String SECRET_NODE_URLS = "node-urls";
   public static final String SECRET_MOUNT = "/etc/grange";
+  /**
+   * The group of the agent's user in the image ({@code env/linux-amd64/Dockerfile}: user and group
+   * 10001): the pod's {@code fsGroup}, so that the agent can read the mounted Secret (mode 0440).
+   */
+  public static final long AGENT_GID = 10001;
   /** Environment of the agent's container (not secret). */
   public static final String ENV_HOST_TYPE = "GRANGE_HOST_TYPE";
   public static final String ENV_INSTANCE = "GRANGE_INSTANCE";

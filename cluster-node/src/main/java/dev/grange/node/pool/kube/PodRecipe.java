@@ -37,8 +37,12 @@ final class PodRecipe {
    * default) plus time to tell the node and exit.
    */
   static final long GRACE_SECONDS = 70;
-  /** Owner read only: the agent reads the key, nothing else in the container needs to. */
-  static final int SECRET_MODE = 0400;
+  /**
+   * Read by the agent's group only: Kubernetes makes the Secret's files root's, with the pod's
+   * {@code fsGroup} ({@link KubeApiUse#AGENT_GID}) as their group, so an agent that runs as the
+   * image's non-root user reads them and nobody else in the container does.
+   */
+  static final int SECRET_MODE = 0440;
 
   /** A label value: at most 63 characters, alphanumeric at both ends, {@code -_.} inside. */
   private static final Pattern LABEL_VALUE = Pattern.compile("([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?");
@@ -112,6 +116,7 @@ final class PodRecipe {
           // no environment variables naming every service in the namespace.
           .withAutomountServiceAccountToken(false)
           .withEnableServiceLinks(false)
+          .withNewSecurityContext().withRunAsNonRoot(true).withFsGroup(KubeApiUse.AGENT_GID).endSecurityContext()
           .withNodeSelector(k.nodeSelector().isEmpty() ? null : new LinkedHashMap<>(k.nodeSelector()))
           .addNewContainer()
             .withName(CONTAINER)

@@ -188,7 +188,9 @@ class KubernetesProviderTest {
     Volume v = pod.getSpec().getVolumes().stream().filter(x -> x.getName().equals(agent.getVolumeMounts().get(0).getName()))
         .findFirst().orElseThrow();
     assertEquals(r.name(), v.getSecret().getSecretName());
-    assertEquals(0400, v.getSecret().getDefaultMode());
+    assertEquals(0440, v.getSecret().getDefaultMode(), "read by the agent's group only");
+    assertEquals(KubeApiUse.AGENT_GID, pod.getSpec().getSecurityContext().getFsGroup(), "the agent's group owns the Secret's files");
+    assertEquals(Boolean.TRUE, pod.getSpec().getSecurityContext().getRunAsNonRoot());
 
     String podJson = Serialization.asJson(pod);
     String keyBase64 = Base64.getEncoder().encodeToString(r.key().getBytes(StandardCharsets.US_ASCII));
