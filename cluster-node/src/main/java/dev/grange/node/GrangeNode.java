@@ -19,6 +19,7 @@ import dev.grange.node.live.LiveTopic;
 import dev.grange.protocol.model.PoolKind;
 import dev.grange.webui.WebUi;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.apache.pekko.actor.typed.pubsub.Topic;
 import dev.grange.node.pool.LocalPool;
@@ -69,6 +70,9 @@ public final class GrangeNode extends AllDirectives {
   /** Starts a node with this config (already resolved) and returns once its HTTP port is bound. */
   public static GrangeNode start(Config config) {
     NodeSettings settings = NodeSettings.fromConfig(config);
+    Map<String, dev.grange.node.pool.cloud.CloudPool.Settings> cloudSettings =
+        dev.grange.node.pool.cloud.CloudPools.settings(settings.farm(), config, settings.agentUrls(), settings.masterKey());
+    checkProviderSettings(settings.farm(), config);
     dev.grange.node.buildlet.QuarantinePolicy quarantine = dev.grange.node.buildlet.QuarantinePolicy.fromConfig(config.getConfig("grange.node.quarantine"));
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "grange", config);
     try {
@@ -104,7 +108,7 @@ public final class GrangeNode extends AllDirectives {
       Buildlet.init(sharding, settings.heartbeat(), settings.requestTimeout(), quarantine);
       HostPool.init(sharding, settings.farm().hosts(), localPool, liveNotes);
       List<dev.grange.node.pool.cloud.InstanceProvider> providers = dev.grange.node.pool.cloud.CloudPools.init(system, sharding,
-          settings.farm(), config, settings.agentUrls(), settings.masterKey(), (kind, c) -> provider(kind, c, blocking));
+          settings.farm(), config, cloudSettings, (kind, c) -> provider(kind, c, blocking));
       CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseServiceStop(), "cloud-providers-close", () -> {
         providers.forEach(dev.grange.node.pool.cloud.InstanceProvider::close);
         return java.util.concurrent.CompletableFuture.completedFuture(Done.getInstance());
@@ -220,6 +224,18 @@ public final class GrangeNode extends AllDirectives {
   public CompletionStage<Done> stop() {
     system.terminate();
     return system.getWhenTerminated();
+  }
+
+  /** Reads the provider settings of every cloud pool kind in use, so that a wrong one refuses the start before anything runs. */
+  private static void checkProviderSettings(dev.grange.protocol.model.FarmConfig farm, Config config) {
+    for (PoolKind kind : dev.grange.node.pool.cloud.CloudPools.kinds(farm).keySet()) {
+      if (kind == PoolKind.KUBERNETES) {
+        dev.grange.node.pool.kube.KubernetesProvider.Settings.fromConfig(config);
+      } else {
+        throw new IllegalArgumentException("grange.pools." + kind.configName() + ": host types with pool = " + kind.configName()
+            + " need its provider, which this build of the node does not have yet");
+      }
+    }
   }
 
   /** The provider of a cloud pool kind, from {@code grange.pools.<kind>}. */

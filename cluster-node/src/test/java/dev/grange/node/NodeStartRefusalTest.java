@@ -46,6 +46,27 @@ class NodeStartRefusalTest {
   }
 
   @Test
+  void aBadCloudPoolSettingIsRefusedNamingItsKeyBeforeThePortIsBound() throws IOException {
+    int port = FreePorts.loopback(1)[0];
+    String hosts = """
+        grange.node.http.port = %d
+        grange.hosts { kube { pool = kubernetes, kubernetes { image = "agent:1" } } }
+        """.formatted(port);
+    IllegalArgumentException warm = assertThrows(IllegalArgumentException.class,
+        () -> GrangeNode.start(config(hosts + "grange.pools.kubernetes.warm { kueb = 1 }")));
+    assertTrue(warm.getMessage().startsWith("grange.pools.kubernetes.warm.kueb: no host type kueb"), warm.getMessage());
+    IllegalArgumentException rate = assertThrows(IllegalArgumentException.class,
+        () -> GrangeNode.start(config(hosts + "grange.pools.kubernetes.api-rate = 0")));
+    assertTrue(rate.getMessage().contains("grange.pools.kubernetes.api-rate"), rate.getMessage());
+    IllegalArgumentException ns = assertThrows(IllegalArgumentException.class,
+        () -> GrangeNode.start(config(hosts + "grange.pools.kubernetes.namespace = \"Not_A_Label\"")));
+    assertTrue(ns.getMessage().contains("grange.pools.kubernetes.namespace"), ns.getMessage());
+    try (ServerSocket s = new ServerSocket()) {
+      s.bind(new InetSocketAddress("127.0.0.1", port)); // the node never bound it
+    }
+  }
+
+  @Test
   void aNonPositiveHeartbeatIsRefusedNamingTheKey() {
     Config c = config("grange.node.buildlet.heartbeat = 0s");
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> NodeSettings.fromConfig(c));

@@ -42,24 +42,37 @@ public final class CloudPools {
   }
 
   /**
-   * Checks the settings and makes the providers of every kind in use (before anything starts, so
-   * that a wrong setting refuses the node start), then starts the shard region.
+   * The settings of every kind in use, checked: the node calls this before it starts anything, so
+   * that a wrong setting refuses the start naming its key.
+   *
+   * @throws IllegalArgumentException naming the key that is wrong
+   */
+  public static Map<String, CloudPool.Settings> settings(FarmConfig farm, Config config, List<String> agentUrls, byte[] masterKey) {
+    Map<String, CloudPool.Settings> settings = new LinkedHashMap<>();
+    for (Map.Entry<PoolKind, Map<String, HostTypeSpec>> k : kinds(farm).entrySet()) {
+      String kind = k.getKey().configName();
+      settings.put(kind, CloudPool.settings(config, kind, k.getValue(), agentUrls, masterKey));
+    }
+    return settings;
+  }
+
+  /**
+   * Makes the providers of every kind in use with their checked {@code settings}, then starts the
+   * shard region.
    *
    * @return the providers made, for the node to close when it stops
    */
   public static List<InstanceProvider> init(ActorSystem<?> system, ClusterSharding sharding, FarmConfig farm, Config config,
-      List<String> agentUrls, byte[] masterKey, Providers providers) {
+      Map<String, CloudPool.Settings> settings, Providers providers) {
     Map<PoolKind, Map<String, HostTypeSpec>> kinds = kinds(farm);
     if (kinds.isEmpty()) {
       return List.of();
     }
-    Map<String, CloudPool.Settings> settings = new LinkedHashMap<>();
     Map<String, InstanceProvider> made = new LinkedHashMap<>();
     List<InstanceProvider> all = new ArrayList<>();
     try {
       for (Map.Entry<PoolKind, Map<String, HostTypeSpec>> k : kinds.entrySet()) {
         String kind = k.getKey().configName();
-        settings.put(kind, CloudPool.settings(config, kind, k.getValue(), agentUrls, masterKey));
         InstanceProvider p = providers.create(k.getKey(), config);
         made.put(kind, p);
         all.add(p);
