@@ -1,22 +1,12 @@
 package dev.grange.node.pool.gce;
 
 import com.google.api.gax.core.CredentialsProvider;
-import com.google.api.gax.core.FixedCredentialsProvider;
-import com.google.api.gax.longrunning.OperationFuture;
-import com.google.api.gax.longrunning.OperationSnapshot;
-import com.google.api.gax.longrunning.OperationTimedPollAlgorithm;
-import com.google.api.gax.retrying.RetrySettings;
-import com.google.api.gax.rpc.StatusCode;
-import com.google.api.gax.rpc.UnaryCallSettings;
-import com.google.auth.oauth2.GoogleCredentials;
 import com.google.cloud.compute.v1.AggregatedListInstancesRequest;
 import com.google.cloud.compute.v1.DeleteInstanceRequest;
 import com.google.cloud.compute.v1.InsertInstanceRequest;
 import com.google.cloud.compute.v1.InstanceAggregatedList;
 import com.google.cloud.compute.v1.InstancesClient;
 import com.google.cloud.compute.v1.InstancesScopedList;
-import com.google.cloud.compute.v1.InstancesSettings;
-import com.google.cloud.compute.v1.Operation;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import dev.grange.node.pool.cloud.Instance;
@@ -29,26 +19,18 @@ import dev.grange.node.pool.cloud.ProviderException.Kind;
 import dev.grange.protocol.model.GcePoolSpec;
 import dev.grange.protocol.model.PoolKind;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.URI;
 import java.net.URISyntaxException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
@@ -73,10 +55,6 @@ public final class GceProvider implements InstanceProvider {
 
   /** Only the VMs this farm made: every one has its instance label. */
   static final String FILTER = "labels." + GceMetadata.LABEL_INSTANCE + ":*";
-  /** How long one HTTP call may take; the operation it starts has its own timeout. */
-  private static final Duration CALL_TIMEOUT = Duration.ofSeconds(60);
-  private static final Set<StatusCode.Code> RETRYABLE =
-      EnumSet.of(StatusCode.Code.INTERNAL, StatusCode.Code.UNAVAILABLE, StatusCode.Code.DEADLINE_EXCEEDED);
 
   /**
    * How a node reaches Compute Engine ({@code grange.pools.gce} in {@code reference.conf}), read
@@ -172,7 +150,7 @@ public final class GceProvider implements InstanceProvider {
 
   /** With the credentials {@code settings} name: its key file, or the application default ones. */
   public GceProvider(Settings settings, Executor executor) {
-    this(settings, credentials(settings), executor);
+    this(settings, GceClient.credentials(settings), executor);
   }
 
   /** With explicit credentials: {@code NoCredentialsProvider} for a local fake. */
@@ -180,7 +158,7 @@ public final class GceProvider implements InstanceProvider {
     this.settings = settings;
     this.executor = executor;
     try {
-      this.client = InstancesClient.create(clientSettings(settings, credentials));
+      this.client = GceClient.create(settings, credentials);
     } catch (IOException e) {
       throw new IllegalStateException(Settings.PATH + ": cannot make a Compute client for project " + settings.project()
           + " (" + e.getMessage() + "); check credentials-file or the application default credentials", e);
@@ -248,8 +226,8 @@ public final class GceProvider implements InstanceProvider {
           .build();
       log.info("Creating VM [{}] of [{}] in [{}/{}]", r.name(), r.hostType(), settings.project(), zone);
       try {
-        await(client.insertAsync(insert), "insert");
-      } catch (Failed f) {
+        GceClient.await(client.insertAsync(insert), settings.operationTimeout(), "insert");
+      } catch (GceClient.Failed f) {
         if (!f.failure.zoneLevel()) {
           throw f.toProvider(where(zone, r.name()) + ": insert failed");
         }
@@ -295,9 +273,9 @@ public final class GceProvider implements InstanceProvider {
         .setRequestId(UUID.randomUUID().toString())
         .build();
     try {
-      await(client.deleteAsync(delete), "delete");
+      GceClient.await(client.deleteAsync(delete), settings.operationTimeout(), "delete");
       log.info("Deleted VM [{}] of [{}] from [{}/{}]", instance.name(), instance.hostType(), settings.project(), zone);
-    } catch (Failed f) {
+    } catch (GceClient.Failed f) {
       if (!f.failure.notFound()) {
         throw f.toProvider(where(zone, instance.name()) + ": delete failed");
       }
@@ -319,7 +297,7 @@ public final class GceProvider implements InstanceProvider {
       try {
         page = client.aggregatedListCallable().call(req.build());
       } catch (RuntimeException e) {
-        throw new Failed(GceErrors.ofCall(e), e).toProvider("project " + settings.project() + ": list of VMs failed");
+        throw new GceClient.Failed(GceErrors.ofCall(e), e).toProvider("project " + settings.project() + ": list of VMs failed");
       }
       // A zone that did not answer hides its VMs: a list without them would read as "gone".
       List<String> unreachable = new ArrayList<>(page.getUnreachablesList());
@@ -339,65 +317,6 @@ public final class GceProvider implements InstanceProvider {
     } while (!token.isEmpty());
     log.debug("Listed {} VM(s) of project [{}]", out.size(), settings.project());
     return out;
-  }
-
-  /**
-   * Waits for an operation on the calling (blocking) thread. An operation that ends with an error
-   * fails like a refused call; one that is not done within the settings' timeout fails as
-   * unavailable (GCE goes on with it: the janitor finds what it makes).
-   */
-  private Operation await(OperationFuture<Operation, Operation> future, String what) {
-    Duration timeout = settings.operationTimeout();
-    try {
-      Operation op = future.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-      if (op.getError().getErrorsCount() > 0) {
-        throw new Failed(GceErrors.ofOperation(op), null);
-      }
-      return op;
-    } catch (ExecutionException e) {
-      Operation last = lastSnapshot(future);
-      if (last != null && last.getError().getErrorsCount() > 0) {
-        throw new Failed(GceErrors.ofOperation(last), e.getCause());
-      }
-      if (e.getCause() instanceof CancellationException) {
-        throw notDone(future, what, timeout, e.getCause());
-      }
-      throw new Failed(GceErrors.ofCall(e.getCause()), e.getCause());
-    } catch (TimeoutException | CancellationException e) {
-      future.cancel(true);
-      throw notDone(future, what, timeout, e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      future.cancel(true);
-      throw new Failed(new GceErrors.Failure(Kind.UNAVAILABLE, false, false, "interrupted while waiting for the " + what), e);
-    }
-  }
-
-  private static Failed notDone(OperationFuture<Operation, Operation> future, String what, Duration timeout, Throwable cause) {
-    String op = "";
-    try {
-      op = future.getInitialFuture().isDone() ? " (operation " + future.getName() + ")" : "";
-    } catch (ExecutionException | InterruptedException | RuntimeException e) {
-      // The insert itself never got an answer: no operation to name.
-    }
-    return new Failed(new GceErrors.Failure(Kind.UNAVAILABLE, false, false, "the " + what + " was not done after " + words(timeout)
-        + op + "; it may still happen, and the VM's labels let the janitor find it"), cause);
-  }
-
-  /** {@code 5m}, {@code 30s}, {@code 300ms}: as the config says it. */
-  static String words(Duration d) {
-    long ms = d.toMillis();
-    return ms % 60_000 == 0 ? ms / 60_000 + "m" : ms % 1000 == 0 ? ms / 1000 + "s" : ms + "ms";
-  }
-
-  /** The operation as last polled, when the failure came from the operation rather than a call. */
-  private static Operation lastSnapshot(OperationFuture<Operation, Operation> future) {
-    try {
-      var metadata = future.peekMetadata();
-      return metadata != null && metadata.isDone() ? metadata.get() : null;
-    } catch (ExecutionException | InterruptedException | RuntimeException e) {
-      return null;
-    }
   }
 
   private String where(String zone, String name) {
@@ -420,69 +339,5 @@ public final class GceProvider implements InstanceProvider {
       f.completeExceptionally(new ProviderException(Kind.UNAVAILABLE, "the GCE provider's executor refused the call", e));
     }
     return f;
-  }
-
-  /** A failed call or operation on its way to a {@link ProviderException} with its context. */
-  private static final class Failed extends RuntimeException {
-    final GceErrors.Failure failure;
-
-    Failed(GceErrors.Failure failure, Throwable cause) {
-      super(failure.message(), cause, false, false);
-      this.failure = failure;
-    }
-
-    ProviderException toProvider(String context) {
-      return new ProviderException(failure.kind(), context + ": " + failure.message(), getCause());
-    }
-  }
-
-  private static InstancesSettings clientSettings(Settings s, CredentialsProvider credentials) throws IOException {
-    InstancesSettings.Builder b = InstancesSettings.newBuilder().setCredentialsProvider(credentials);
-    if (!s.endpoint().isEmpty()) {
-      b.setEndpoint(s.endpoint());
-    }
-    RetrySettings calls = RetrySettings.newBuilder()
-        .setInitialRetryDelayDuration(s.retryDelay())
-        .setRetryDelayMultiplier(2.0)
-        .setMaxRetryDelayDuration(s.retryDelay().multipliedBy(8))
-        .setMaxAttempts(s.retries() + 1)
-        .setInitialRpcTimeoutDuration(CALL_TIMEOUT)
-        .setRpcTimeoutMultiplier(1.0)
-        .setMaxRpcTimeoutDuration(CALL_TIMEOUT)
-        .setTotalTimeoutDuration(s.operationTimeout())
-        .build();
-    Duration firstPoll = s.pollInterval().dividedBy(10);
-    RetrySettings polls = RetrySettings.newBuilder()
-        .setInitialRetryDelayDuration(firstPoll.isZero() ? s.pollInterval() : firstPoll)
-        .setRetryDelayMultiplier(1.5)
-        .setMaxRetryDelayDuration(s.pollInterval())
-        .setInitialRpcTimeoutDuration(CALL_TIMEOUT)
-        .setRpcTimeoutMultiplier(1.0)
-        .setMaxRpcTimeoutDuration(CALL_TIMEOUT)
-        .setTotalTimeoutDuration(s.operationTimeout())
-        .build();
-    b.insertOperationSettings()
-        .setInitialCallSettings(UnaryCallSettings.<InsertInstanceRequest, OperationSnapshot>newUnaryCallSettingsBuilder()
-            .setRetryableCodes(RETRYABLE).setRetrySettings(calls).build())
-        .setPollingAlgorithm(OperationTimedPollAlgorithm.create(polls));
-    b.deleteOperationSettings()
-        .setInitialCallSettings(UnaryCallSettings.<DeleteInstanceRequest, OperationSnapshot>newUnaryCallSettingsBuilder()
-            .setRetryableCodes(RETRYABLE).setRetrySettings(calls).build())
-        .setPollingAlgorithm(OperationTimedPollAlgorithm.create(polls));
-    b.aggregatedListSettings().setRetryableCodes(RETRYABLE).setRetrySettings(calls);
-    b.getSettings().setRetryableCodes(RETRYABLE).setRetrySettings(calls);
-    return b.build();
-  }
-
-  private static CredentialsProvider credentials(Settings s) {
-    if (s.credentialsFile().isEmpty()) {
-      return InstancesSettings.defaultCredentialsProviderBuilder().build();
-    }
-    Path file = Path.of(s.credentialsFile());
-    try (InputStream in = Files.newInputStream(file)) {
-      return FixedCredentialsProvider.create(GoogleCredentials.fromStream(in).createScoped(GceInstances.CLOUD_PLATFORM));
-    } catch (IOException e) {
-      throw new IllegalArgumentException(Settings.PATH + ".credentials-file: cannot read " + file + ": " + e.getMessage(), e);
-    }
   }
 }

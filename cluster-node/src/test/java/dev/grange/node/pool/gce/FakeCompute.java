@@ -1,22 +1,25 @@
 package dev.grange.node.pool.gce;
 
+import static dev.grange.node.pool.gce.FakeComputeWire.BASE;
+import static dev.grange.node.pool.gce.FakeComputeWire.JSON;
+import static dev.grange.node.pool.gce.FakeComputeWire.body;
+import static dev.grange.node.pool.gce.FakeComputeWire.error;
+import static dev.grange.node.pool.gce.FakeComputeWire.now;
+import static dev.grange.node.pool.gce.FakeComputeWire.query;
+import static dev.grange.node.pool.gce.FakeComputeWire.send;
+import static dev.grange.node.pool.gce.FakeComputeWire.url;
+
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import dev.grange.node.pool.gce.FakeComputeWire.Answer;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.URLDecoder;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.time.OffsetDateTime;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -57,12 +60,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class FakeCompute implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(FakeCompute.class);
-  private static final ObjectMapper JSON = new ObjectMapper();
-  private static final String BASE = "https://www.googleapis.com/compute/v1/";
   private static final Pattern PATH = Pattern.compile(
       "/compute/v1/projects/([^/]+)/(?:zones/([^/]+)/(instances|operations)(?:/([^/]+))?(/wait)?|(aggregated/instances))");
-  private static final Pattern FILTER_TERM = Pattern.compile("labels\\.([a-z0-9_-]+)\\s*(?::\\s*\\*|=\\s*\"?([a-z0-9_-]*)\"?)");
-  private static final DateTimeFormatter RFC3339 = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSXXX");
 
   /** The kinds of call the fake answers. */
   public enum Call { INSERT, GET_INSTANCE, DELETE, AGGREGATED_LIST, GET_OPERATION, WAIT_OPERATION }
@@ -398,9 +397,6 @@ public final class FakeCompute implements AutoCloseable {
     }
   }
 
-  /** A status and Google's JSON for it. */
-  record Answer(int status, JsonNode body) {}
-
   private static Call call(String method, Matcher m) {
     if (m.group(6) != null) {
       return method.equals("GET") ? Call.AGGREGATED_LIST : null;
@@ -513,18 +509,13 @@ public final class FakeCompute implements AutoCloseable {
   }
 
   private synchronized Answer list(String project, String filter, String pageToken) {
-    List<String[]> terms = new ArrayList<>();
-    if (!filter.isBlank()) {
-      for (String t : filter.split("\\s+AND\\s+")) {
-        Matcher f = FILTER_TERM.matcher(t.strip());
-        if (!f.matches()) {
-          log.warn("FakeCompute does not understand the filter [{}]", filter);
-          return new Answer(400, error(400, "Invalid list filter expression '" + filter + "'.", "invalid"));
-        }
-        terms.add(new String[] {f.group(1), f.group(2)});
-      }
+    List<String[]> terms = FakeComputeWire.filter(filter);
+    if (terms == null) {
+      log.warn("FakeCompute does not understand the filter [{}]", filter);
+      return new Answer(400, error(400, "Invalid list filter expression '" + filter + "'.", "invalid"));
     }
-    List<Vm> matching = vms.values().stream().filter(vm -> vm.project.equals(project) && matches(vm, terms)).toList();
+    List<Vm> matching = vms.values().stream()
+        .filter(vm -> vm.project.equals(project) && FakeComputeWire.matches(vm.resource.path("labels"), terms)).toList();
     int from = pageToken.isEmpty() ? 0 : Integer.parseInt(pageToken);
     int to = (int) Math.min(matching.size(), (long) from + pageSize);
     Map<String, ArrayNode> byZone = new TreeMap<>();
@@ -534,35 +525,7 @@ public final class FakeCompute implements AutoCloseable {
     for (Vm vm : matching.subList(from, to)) {
       byZone.computeIfAbsent(vm.zone, z -> JSON.createArrayNode()).add(json(vm));
     }
-    ObjectNode items = JSON.createObjectNode();
-    byZone.forEach((zone, list) -> {
-      ObjectNode scope = items.putObject("zones/" + zone);
-      if (unreachable.contains(zone)) {
-        scope.putObject("warning").put("code", "UNREACHABLE").put("message", "The zone '" + zone + "' is unreachable.");
-      } else if (list.isEmpty()) {
-        scope.putObject("warning").put("code", "NO_RESULTS_ON_PAGE")
-            .put("message", "There are no results for scope 'zones/" + zone + "' on this page.");
-      } else {
-        scope.set("instances", list);
-      }
-    });
-    ObjectNode out = JSON.createObjectNode().put("kind", "compute#instanceAggregatedList")
-        .put("id", "projects/" + project + "/aggregated/instances").put("selfLink", BASE + "projects/" + project + "/aggregated/instances");
-    out.set("items", items);
-    if (to < matching.size()) {
-      out.put("nextPageToken", Integer.toString(to));
-    }
-    return new Answer(200, out);
-  }
-
-  private static boolean matches(Vm vm, List<String[]> terms) {
-    for (String[] t : terms) {
-      JsonNode v = vm.resource.path("labels").get(t[0]);
-      if (v == null || (t[1] != null && !v.asText().equals(t[1]))) {
-        return false;
-      }
-    }
-    return true;
+    return new Answer(200, FakeComputeWire.aggregatedList(project, byZone, unreachable, to < matching.size() ? Integer.toString(to) : ""));
   }
 
   // ---- lifecycle ----
@@ -700,13 +663,6 @@ public final class FakeCompute implements AutoCloseable {
     }
   }
 
-  static ObjectNode error(int code, String message, String reason) {
-    ObjectNode e = JSON.createObjectNode();
-    ObjectNode error = e.putObject("error").put("code", code).put("message", message);
-    error.putArray("errors").addObject().put("message", message).put("domain", "global").put("reason", reason);
-    return e;
-  }
-
   // ---- helpers ----
 
   private Fault nextFault(Call call) {
@@ -741,45 +697,11 @@ public final class FakeCompute implements AutoCloseable {
   }
 
   private static Answer notFound(String project, String zone, String name) {
-    return new Answer(404, error(404, "The resource 'projects/" + project + "/zones/" + zone + "/instances/" + name
-        + "' was not found", "notFound"));
-  }
-
-  /** A partial resource path as Google answers it: a full URL. */
-  private static String url(String project, String path) {
-    return path.startsWith("https://") ? path : BASE + (path.startsWith("projects/") ? "" : "projects/" + project + "/") + path;
+    return FakeComputeWire.notFound("projects/" + project + "/zones/" + zone + "/instances/" + name);
   }
 
   private static String key(String project, String zone, String name) {
     return project + "/" + zone + "/" + name;
-  }
-
-  private static String now() {
-    return OffsetDateTime.now(ZoneOffset.ofHours(-8)).format(RFC3339);
-  }
-
-  private static JsonNode body(InputStream in) throws IOException {
-    byte[] b = in.readAllBytes();
-    return b.length == 0 ? null : JSON.readTree(b);
-  }
-
-  private static Map<String, String> query(String raw) {
-    Map<String, String> q = new LinkedHashMap<>();
-    if (raw != null) {
-      for (String pair : raw.split("&")) {
-        int eq = pair.indexOf('=');
-        String k = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
-        q.put(k, eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
-      }
-    }
-    return q;
-  }
-
-  private static void send(HttpExchange ex, int status, JsonNode body) throws IOException {
-    byte[] b = JSON.writeValueAsBytes(body);
-    ex.getResponseHeaders().set("Content-Type", "application/json; charset=UTF-8");
-    ex.sendResponseHeaders(status, b.length);
-    ex.getResponseBody().write(b);
   }
 
   private static java.util.concurrent.ThreadFactory daemon(String name) {

@@ -1,7 +1,7 @@
 package dev.grange.node.pool.gce;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.grange.node.pool.gce.FakeCompute.Answer;
+import dev.grange.node.pool.gce.FakeComputeWire.Answer;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.Map;
@@ -113,17 +113,17 @@ final class FakeComputeChecks {
       String image = init.path("sourceImage").asText("");
       if (!image.isEmpty() && !images.isEmpty() && !images.contains(image)) {
         String res = image.startsWith("projects/") ? image : "projects/" + project + "/" + image;
-        return new Answer(404, FakeCompute.error(404, "The resource '" + res + "' was not found", "notFound"));
+        return new Answer(404, FakeComputeWire.error(404, "The resource '" + res + "' was not found", "notFound"));
       }
     }
     return boot == 1 ? null : invalid("resource.disks", "", boot == 0 ? "Boot disk must be specified" : "Only one boot disk is allowed");
   }
 
   private static Answer required(String field) {
-    return new Answer(400, FakeCompute.error(400, "Required field '" + field + "' not specified", "required"));
+    return new Answer(400, FakeComputeWire.error(400, "Required field '" + field + "' not specified", "required"));
   }
 
   private static Answer invalid(String field, String value, String why) {
-    return new Answer(400, FakeCompute.error(400, "Invalid value for field '" + field + "': '" + value + "'. " + why + ".", "invalid"));
+    return new Answer(400, FakeComputeWire.error(400, "Invalid value for field '" + field + "': '" + value + "'. " + why + ".", "invalid"));
   }
 }

@@ -327,7 +327,7 @@ class GceProviderTest {
     InstanceRequest r = request(spec("linux-amd64", "e2-small", "img", "us-central1-a"));
     ProviderException e = failure(provider.create(r));
     assertEquals(ProviderException.Kind.UNAVAILABLE, e.kind());
-    for (String words : List.of("zone us-central1-a, VM " + r.name(), "the insert was not done after 300ms (operation operation-",
+    for (String words : List.of("zone us-central1-a, VM " + r.name(), "the insert was not done after 300ms (operation-",
         "the janitor")) {
       assertTrue(e.getMessage().contains(words), e.getMessage());
     }
