@@ -232,8 +232,7 @@ public final class GrangeNode extends AllDirectives {
       if (kind == PoolKind.KUBERNETES) {
         dev.grange.node.pool.kube.KubernetesProvider.Settings.fromConfig(config);
       } else {
-        throw new IllegalArgumentException("grange.pools." + kind.configName() + ": host types with pool = " + kind.configName()
-            + " need its provider, which this build of the node does not have yet");
+        dev.grange.node.pool.gce.GceProvider.Settings.fromConfig(config);
       }
     }
   }
@@ -244,7 +243,6 @@ public final class GrangeNode extends AllDirectives {
       return new dev.grange.node.pool.kube.KubernetesProvider(dev.grange.node.pool.kube.KubernetesProvider.Settings.fromConfig(config),
           blocking);
     }
-    throw new IllegalArgumentException("grange.pools." + kind.configName() + ": host types with pool = " + kind.configName()
-        + " need its provider, which this build of the node does not have yet");
+    return new dev.grange.node.pool.gce.GceProvider(dev.grange.node.pool.gce.GceProvider.Settings.fromConfig(config), blocking);
   }
 }

@@ -194,4 +194,19 @@ public final class TestNode implements AutoCloseable {
     }
     throw new AssertionError("GET " + path + " did not reach the expected state within " + deadline + "; last: " + last);
   }
+
+  /** Submits a build of {@code builder} at {@code rev} of {@code repo}, which must be accepted (202); its id. */
+  public String submit(String builder, Object repo, String rev) throws Exception {
+    HttpResponse<String> r = post("/api/v1/builds", "{\"builder\":\"" + builder + "\",\"repo\":\"" + repo + "\",\"rev\":\"" + rev + "\"}");
+    if (r.statusCode() != 202) {
+      throw new AssertionError("submitting " + builder + ": " + r.statusCode() + " " + r.body());
+    }
+    return JSON.readTree(r.body()).get("id").asText();
+  }
+
+  /** Whether a build's JSON says it is over (neither queued nor running). */
+  public static boolean isOver(JsonNode build) {
+    String state = build.get("state").asText();
+    return !state.equals("queued") && !state.equals("running");
+  }
 }

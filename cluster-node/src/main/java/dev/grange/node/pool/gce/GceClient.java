@@ -159,6 +159,10 @@ final class GceClient {
 
   /** The key file's service account, or the application default credentials. */
   static CredentialsProvider credentials(Settings s) {
+    if (s.credentialsFile().equals(Settings.NO_CREDENTIALS)) {
+      // A local fake or an emulator: it takes requests with no Authorization header.
+      return com.google.api.gax.core.NoCredentialsProvider.create();
+    }
     if (s.credentialsFile().isEmpty()) {
       return InstancesSettings.defaultCredentialsProviderBuilder().build();
     }

@@ -97,6 +97,9 @@ public final class GceProvider implements InstanceProvider {
     }
 
     /** {@code project} on {@code endpoint}, everything else as {@code reference.conf} has it. */
+    /** {@code credentials-file = none}: no credentials at all, for a local fake or an emulator of the Compute API. */
+    public static final String NO_CREDENTIALS = "none";
+
     public static Settings of(String project, String endpoint) {
       return new Settings(project, endpoint, "", "global/networks/default", "", false, "", "", "",
           Duration.ofMinutes(5), Duration.ofSeconds(5), 3, Duration.ofSeconds(1));

@@ -186,6 +186,13 @@ public final class FakeCompute implements AutoCloseable {
     return this;
   }
 
+  /** Inserts succeed again where {@link #quotaExceeded} made them fail. */
+  public synchronized FakeCompute quotaRestored() {
+    quotaEverywhere = false;
+    quotaZones = Set.of();
+    return this;
+  }
+
   /** Inserts in these zones end with ZONE_RESOURCE_POOL_EXHAUSTED in their operation. */
   public synchronized FakeCompute exhausted(String... zones) {
     exhaustedZones = Set.of(zones);

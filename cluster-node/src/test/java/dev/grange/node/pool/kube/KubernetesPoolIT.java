@@ -16,7 +16,6 @@ import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -127,7 +126,7 @@ class KubernetesPoolIT {
   @Order(1)
   void aBuildRunsOnAFreshPodWhoseAgentDialsIn() throws Exception {
     String id = submit("kube-hello");
-    JsonNode b = node.await("/api/v1/builds/" + id, KubernetesPoolIT::isOver, DEADLINE);
+    JsonNode b = node.await("/api/v1/builds/" + id, TestNode::isOver, DEADLINE);
     assertEquals("ok", b.get("state").asText(), b.toString());
     assertEquals("hello from a pod\n", log(id));
     JsonNode attempt = b.get("attempts").get(0);
@@ -171,7 +170,7 @@ class KubernetesPoolIT {
       ids.add(submit("kube-hello"));
     }
     for (String id : ids) {
-      JsonNode b = node.await("/api/v1/builds/" + id, KubernetesPoolIT::isOver, Duration.ofSeconds(240));
+      JsonNode b = node.await("/api/v1/builds/" + id, TestNode::isOver, Duration.ofSeconds(240));
       assertEquals("ok", b.get("state").asText(), b.toString());
     }
     assertTrue(mostAtOnce.get() <= QUOTA, "at most " + QUOTA + " pods at once, saw " + mostAtOnce.get());
@@ -205,16 +204,11 @@ class KubernetesPoolIT {
   }
 
   private static String submit(String builder) throws Exception {
-    HttpResponse<String> r = node.post("/api/v1/builds", "{\"builder\":\"" + builder + "\",\"repo\":\"" + repo + "\",\"rev\":\"HEAD\"}");
-    assertEquals(202, r.statusCode(), r.body());
-    return TestNode.JSON.readTree(r.body()).get("id").asText();
+    return node.submit(builder, repo, "HEAD");
   }
+
 
   private static String log(String id) throws Exception {
     return new String(node.getBytes("/api/v1/builds/" + id + "/log").body(), java.nio.charset.StandardCharsets.UTF_8);
-  }
-
-  private static boolean isOver(JsonNode build) {
-    return !List.of("queued", "running").contains(build.get("state").asText());
   }
 }
