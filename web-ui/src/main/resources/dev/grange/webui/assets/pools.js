@@ -231,3 +231,39 @@ function drawCharts(only = [...pools.keys()]) {
     }
   }
 }
+
+// Cloud pools (GET /api/v1/cloud-pools, every 5 s; not on the live socket): quota and use,
+// instances by phase, deletions by reason, creates asked for and failed, the last error of each
+// host type. Hidden when the farm has none.
+async function refreshClouds() {
+  let clouds;
+  try {
+    clouds = await getJson('/api/v1/cloud-pools');
+  } catch (e) {
+    return; // the store is down or the node is starting: the status line says so already
+  }
+  window.grangeUi.clouds = clouds;
+  document.getElementById('clouds').hidden = clouds.length === 0;
+  document.querySelector('#cloud-pools tbody').replaceChildren(...clouds.map(cloudRow));
+}
+
+function cloudRow(c) {
+  const of = (used, max) => used + (max ? ' of ' + max : '');
+  const phases = {};
+  for (const i of c.instances) phases[i.phase] = (phases[i.phase] || 0) + 1;
+  const byPhase = Object.entries(phases).map(([p, n]) => p.toLowerCase() + ' ' + n).join(', ') || 'none';
+  const deleted = Object.entries(c.deletions).map(([r, n]) => r + ' ' + n).join(', ') || 'none';
+  const errors = Object.entries(c.lastErrors).map(([h, e]) => el('div', { class: 'warn' }, h + ': ' + e));
+  const full = c.quota.maxInstances && c.instancesUsed >= c.quota.maxInstances;
+  return el('tr', { 'data-kind': c.kind },
+    el('th', { scope: 'row' }, c.kind),
+    el('td', { class: full ? 'warn' : '' }, of(c.instancesUsed, c.quota.maxInstances)),
+    el('td', {}, of(c.milliCpusUsed / 1000, c.quota.maxMilliCpus / 1000)),
+    el('td', {}, byPhase),
+    el('td', { class: 'wrap' }, deleted),
+    el('td', {}, c.requested + ' / ' + c.createFailures),
+    el('td', { class: 'wrap' }, ...(errors.length ? errors : [''])));
+}
+
+refreshClouds();
+setInterval(refreshClouds, 5000);

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.grange.node.testing.Browser;
 import dev.grange.node.testing.TestNode;
 import dev.grange.node.testing.TestRepos;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -32,6 +33,8 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.openqa.selenium.By;
+import org.openqa.selenium.WebElement;
 
 /**
  * A node whose host types come from a Kubernetes pool: fabric8's mock API server in CRUD mode
@@ -145,6 +148,15 @@ class KubernetesPoolIT {
     JsonNode pools = node.await("/api/v1/cloud-pools", j -> j.get(0).path("deletions").path("leaked").asLong() >= 1, DEADLINE);
     assertEquals("kubernetes", pools.get(0).get("kind").asText());
     assertEquals(null, client.pods().inNamespace(NS).withName("grange-kube-linux-0ld0ld00").get(), "the leaked pod is gone");
+    // The pool page shows it too.
+    try (Browser browser = Browser.start("kube-pools")) {
+      browser.open(node.base() + "/");
+      WebElement row = browser.await("the kubernetes cloud pool's row",
+          d -> d.findElements(By.cssSelector("#cloud-pools tr[data-kind='kubernetes']")).stream()
+              .filter(r -> r.getText().contains("leaked 1")).findFirst().orElse(null));
+      assertTrue(row.getText().contains("of " + QUOTA), "instances of the quota: " + row.getText());
+      browser.assertNoConsoleErrors();
+    }
   }
 
   @Test
