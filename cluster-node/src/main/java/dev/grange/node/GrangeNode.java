@@ -45,6 +45,7 @@ import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
 import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.management.cluster.bootstrap.ClusterBootstrap;
 import org.apache.pekko.management.javadsl.PekkoManagement;
 
 /**
@@ -68,11 +69,12 @@ public final class GrangeNode extends AllDirectives {
   /** Starts a node with this config (already resolved) and returns once its HTTP port is bound. */
   public static GrangeNode start(Config config) {
     NodeSettings settings = NodeSettings.fromConfig(config);
+    ClusterJoin join = ClusterJoin.fromConfig(config);
     dev.grange.node.buildlet.QuarantinePolicy quarantine = dev.grange.node.buildlet.QuarantinePolicy.fromConfig(config.getConfig("grange.node.quarantine"));
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "grange", config);
     try {
       Cluster cluster = Cluster.get(system);
-      if (config.getStringList("pekko.cluster.seed-nodes").isEmpty()) {
+      if (join == ClusterJoin.SELF) {
         cluster.manager().tell(Join.create(cluster.selfMember().address()));
       }
       Executor blocking = system.dispatchers().lookup(DispatcherSelector.fromConfig("grange.blocking-dispatcher"));
@@ -152,6 +154,10 @@ public final class GrangeNode extends AllDirectives {
           .addTask(CoordinatedShutdown.PhaseServiceUnbind(), "http-unbind",
               () -> binding.unbind().thenApply(x -> Done.getInstance()));
       startManagement(system, binding);
+      if (join == ClusterJoin.BOOTSTRAP) {
+        // After management: bootstrap probes its peers' management ports and serves its own.
+        ClusterBootstrap.get(system.classicSystem()).start();
+      }
       return new GrangeNode(system, settings, binding, logs);
     } catch (Exception e) {
       system.terminate();
