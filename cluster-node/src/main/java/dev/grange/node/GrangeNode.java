@@ -47,6 +47,7 @@ import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
 import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.management.cluster.bootstrap.ClusterBootstrap;
 import org.apache.pekko.management.javadsl.PekkoManagement;
 
 /**
@@ -73,11 +74,12 @@ public final class GrangeNode extends AllDirectives {
     Map<String, dev.grange.node.pool.cloud.CloudPool.Settings> cloudSettings =
         dev.grange.node.pool.cloud.CloudPools.settings(settings.farm(), config, settings.agentUrls(), settings.masterKey());
     checkProviderSettings(settings.farm(), config);
+    ClusterJoin join = ClusterJoin.fromConfig(config);
     dev.grange.node.buildlet.QuarantinePolicy quarantine = dev.grange.node.buildlet.QuarantinePolicy.fromConfig(config.getConfig("grange.node.quarantine"));
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "grange", config);
     try {
       Cluster cluster = Cluster.get(system);
-      if (config.getStringList("pekko.cluster.seed-nodes").isEmpty()) {
+      if (join == ClusterJoin.SELF) {
         cluster.manager().tell(Join.create(cluster.selfMember().address()));
       }
       Executor blocking = system.dispatchers().lookup(DispatcherSelector.fromConfig("grange.blocking-dispatcher"));
@@ -163,6 +165,10 @@ public final class GrangeNode extends AllDirectives {
           .addTask(CoordinatedShutdown.PhaseServiceUnbind(), "http-unbind",
               () -> binding.unbind().thenApply(x -> Done.getInstance()));
       startManagement(system, binding);
+      if (join == ClusterJoin.BOOTSTRAP) {
+        // After management: bootstrap probes its peers' management ports and serves its own.
+        ClusterBootstrap.get(system.classicSystem()).start();
+      }
       return new GrangeNode(system, settings, binding, logs);
     } catch (Exception e) {
       system.terminate();
