@@ -65,8 +65,17 @@ function render() {
     el('td', {}, a.node),
     el('td', {}, fmtTime(a.startMs)),
     el('td', {}, a.endMs ? fmtTime(a.endMs) : ''),
+    el('td', { class: 'wrap stages' }, stagesText(a.stages || [])),
     el('td', { class: 'wrap' }, a.source ? sourceText(a.source) : ''),
     el('td', { class: 'wrap' }, a.cause || ''))));
+}
+
+/** How the attempt got its buildlet, as farmer's timeline: "get_buildlet 2.1 s (create_instance 0.4 s, wait_agent 1.5 s)". */
+function stagesText(stages) {
+  if (!stages.length) return '';
+  const [first, ...rest] = stages;
+  const one = s => s.name + ' ' + fmtDuration(s.durationMs);
+  return one(first) + (rest.length ? ' (' + rest.map(one).join(', ') + ')' : '');
 }
 
 /** How the source reached the buildlet: "12 files, 3.4 KiB in 40 ms, fetched from <url>" (or pushed by the node). */

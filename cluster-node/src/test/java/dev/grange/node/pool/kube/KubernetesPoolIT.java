@@ -140,6 +140,14 @@ class KubernetesPoolIT {
     assertTrue(kubelet.agent(pod).isPresent(), "a real agent ran for pod " + pod);
     Pod p = client.pods().inNamespace(NS).withName(pod).get();
     assertEquals("kube-linux", p.getMetadata().getLabels().get(KubeApiUse.LABEL_HOST_TYPE));
+    // The build page shows how it got its buildlet.
+    try (Browser browser = Browser.start("kube-build")) {
+      browser.open(node.base() + "/builds/" + id);
+      WebElement cell = browser.await("the attempt's stages", d -> d.findElements(By.cssSelector("#attempts td.stages")).stream()
+          .filter(c -> c.getText().startsWith("get_buildlet")).findFirst().orElse(null));
+      assertTrue(cell.getText().contains("create_instance") && cell.getText().contains("wait_agent"), cell.getText());
+      browser.assertNoConsoleErrors();
+    }
   }
 
   @Test
