@@ -547,16 +547,25 @@ public final class HostPool
     localPool.tell(new LocalPool.Demand(hostType, s.waiters().size(), machines.size(), countIdle()));
   }
 
-  /** The waiters no idle machine will serve (the best ones are served first) and the idle instances, when that changed. */
+  /**
+   * The waiters no free machine will serve (the best ones are served first) and the idle
+   * instances, when that changed. Free: idle, or connected and neither leased, quarantined nor
+   * retiring (a fresh one still being wiped): counting those keeps the cloud pool from making a
+   * second instance for a build whose first one has just connected.
+   */
   private void cloudDemand(HostPoolState s) {
     int free = 0;
     Map<String, Long> idleSince = new HashMap<>();
     for (Machine m : machines.values()) {
-      if (m.idle() && !offeredBuildlets.contains(m.info().agentId())) {
+      String id = m.info().agentId();
+      if (offeredBuildlets.contains(id) || retiring.contains(id) || m.quarantined()) {
+        continue;
+      }
+      if (m.idle() || m.leasedTo() == null) {
         free++;
-        if (m.info().instance() != null) {
-          idleSince.put(m.info().instance(), stateSince.getOrDefault(m.info().agentId(), m.info().connectedAtMs()));
-        }
+      }
+      if (m.idle() && m.info().instance() != null) {
+        idleSince.put(m.info().instance(), stateSince.getOrDefault(id, m.info().connectedAtMs()));
       }
     }
     List<CloudPool.Waiting> waiting = new ArrayList<>();

@@ -369,6 +369,18 @@ class HostPoolTest {
   }
 
   @Test
+  void aFreshCloudMachineNotYetIdleStillCountsForTheBuildItWillServe() {
+    pool = start(kube(false));
+    TestProbe<dev.grange.node.pool.cloud.CloudPool.Command> cloud = peers.cloud("kubernetes");
+    acquire(tryBuild("b1", 1_000));
+    receiveUntil(cloud, m -> m instanceof dev.grange.node.pool.cloud.CloudPool.Needs n && n.waiting().size() == 1);
+    // Its agent connected; the buildlet is still being wiped (not idle, not leased).
+    pool.runCommand(new HostPool.BuildletUp(cloudInfo("a1", "grange-i1"), false, null));
+    var needs = (dev.grange.node.pool.cloud.CloudPool.Needs) receiveUntil(cloud, m -> m instanceof dev.grange.node.pool.cloud.CloudPool.Needs);
+    assertEquals(List.of(), needs.waiting(), "b1 will get the machine that just connected: no second instance for it");
+  }
+
+  @Test
   void aRetiredMachineIsNeverLeasedAndItsInstanceIsReleased() {
     pool = start(kube(false));
     TestProbe<dev.grange.node.pool.cloud.CloudPool.Command> cloud = peers.cloud("kubernetes");
