@@ -1,6 +1,8 @@
-# Sourced by bench/run, bench/faults, bench/ui and bench/mirrors (from the checkout's root, with $1
-# the caller's name for messages): builds the benchmarks and what they start when anything they
-# are made of changed since the last build (the reactor only, never install).
+# Sourced by bench/run, bench/faults, bench/ui, bench/mirrors and bench/pools (from the checkout's
+# root, with $1 the caller's name for messages): builds the benchmarks and what they start when
+# anything they are made of changed since the last build (the reactor only, never install).
+# Offline first (-o: what the local repository holds is enough once the project has been built);
+# online only when that fails.
 bench_build() {
   local who=$1 stamp=bench/target/.bench-built f
   local stale=0
@@ -10,13 +12,17 @@ bench_build() {
     [ -f "$f" ] || stale=1
   done
   if [ "$stale" = 0 ] && [ -n "$(find pom.xml */pom.xml */src/main cluster-node/src/test/java/dev/grange/node/testing \
+      cluster-node/src/test/java/dev/grange/node/pool \
       -newer "$stamp" -print -quit 2>/dev/null)" ]; then
     stale=1
   fi
   [ "$stale" = 1 ] || return 0
   command -v mvn >/dev/null || { echo "$who: Maven (mvn) is needed to build Grange" >&2; exit 1; }
-  echo "Building (mvn -B -q -pl bench -am package -DskipTests) ..."
-  mvn -B -q -pl bench -am package -DskipTests
+  echo "Building (mvn -B -q -o -pl bench -am package -DskipTests) ..."
+  if ! mvn -B -q -o -pl bench -am package -DskipTests; then
+    echo "$who: the offline build failed; trying online (mvn -B -q -pl bench -am package -DskipTests) ..."
+    mvn -B -q -pl bench -am package -DskipTests
+  fi
   touch "$stamp"
 }
 
