@@ -9,6 +9,7 @@ import java.io.PrintStream;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.LongFunction;
 import java.util.function.ToLongFunction;
 
 /**
@@ -88,8 +89,8 @@ final class FreshInstance {
     }
   }
 
-  /** The samples of one host type. */
-  record Result(String hostType, List<Sample> samples) {
+  /** The samples of one host type, and how many instances the pool made for them (the fake's count of creates). */
+  record Result(String hostType, List<Sample> samples, int instancesMade) {
     Percentiles of(ToLongFunction<Sample> f) {
       List<Long> v = samples.stream().mapToLong(f).filter(x -> x != UNKNOWN).boxed().toList();
       return v.isEmpty() ? null : Percentiles.of(v);
@@ -106,9 +107,13 @@ final class FreshInstance {
     this.out = out;
   }
 
-  /** {@code n} builds of {@code builder} on {@code hostType}, one after another. */
-  Result run(String hostType, String builder, boolean kube, int n) throws Exception {
+  /**
+   * {@code n} builds of {@code builder} on {@code hostType}, one after another; {@code creates} lists
+   * the fake's create calls from a time on.
+   */
+  Result run(String hostType, String builder, boolean kube, int n, LongFunction<List<Long>> creates) throws Exception {
     List<Sample> samples = new ArrayList<>();
+    long since = System.currentTimeMillis();
     for (int i = 0; i < n; i++) {
       awaitNoInstance(hostType);
       long sent = System.nanoTime();
@@ -146,10 +151,13 @@ final class FreshInstance {
           hostType, i + 1, n, instance, s.arrivalToStarted(), s.create(), s.waitAgent(), s.processToConnected());
     }
     awaitNoInstance(hostType);
-    return new Result(hostType, samples);
+    return new Result(hostType, samples, creates.apply(since).size());
   }
 
-  /** Waits until the cloud pools own no instance of {@code hostType} (a hermetic one is deleted after its build). */
+  /**
+   * Waits until the cloud pools own no instance of {@code hostType}: a hermetic one is deleted after
+   * its build, a spare one (made for a build that had just got its machine) at the idle timeout.
+   */
   private void awaitNoInstance(String hostType) throws Exception {
     Poll.until("no instance of " + hostType + " left", DEADLINE, Duration.ofMillis(50), () -> {
       for (JsonNode pool : api.cloudPools()) {

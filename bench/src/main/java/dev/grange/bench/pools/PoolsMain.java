@@ -115,10 +115,10 @@ public final class PoolsMain {
         FreshInstance fresh = new FreshInstance(farm.api(), fakes, out);
         out.printf("Arrival -> running on a fresh pod, %d builds:%n", o.fresh);
         FreshInstance.Result kube = Steps.step("measuring builds on fresh pods (node log " + farm.nodeLog() + ")",
-            () -> fresh.run(KUBE_FRESH, builder(KUBE_FRESH), true, o.fresh));
+            () -> fresh.run(KUBE_FRESH, builder(KUBE_FRESH), true, o.fresh, fakes::podsCreated));
         out.printf("Arrival -> running on a fresh VM, %d builds:%n", o.fresh);
         FreshInstance.Result gce = Steps.step("measuring builds on fresh VMs (node log " + farm.nodeLog() + ")",
-            () -> fresh.run(GCE_FRESH, builder(GCE_FRESH), false, o.fresh));
+            () -> fresh.run(GCE_FRESH, builder(GCE_FRESH), false, o.fresh, fakes::vmsInserted));
 
         Burst burst = new Burst(farm.api(), out);
         Duration createDeadline = Duration.ofSeconds(2L * o.burst / o.apiRate + 60);
@@ -184,9 +184,10 @@ public final class PoolsMain {
     }
     sb.append("}\n");
     sb.append("""
-        grange.pools.kubernetes { master-url = "%s", namespace = "%s", max-instances = %d, api-rate = %d }
+        # idle-timeout: a spare instance (one made for a build that had just got its machine) goes in 5 s, not 10 min.
+        grange.pools.kubernetes { master-url = "%s", namespace = "%s", max-instances = %d, api-rate = %d, idle-timeout = 5s }
         grange.pools.gce {
-          project = "%s", endpoint = "%s", credentials-file = none, max-instances = %d, api-rate = %d
+          project = "%s", endpoint = "%s", credentials-file = none, max-instances = %d, api-rate = %d, idle-timeout = 5s
         }
         """.formatted(fakes.kubeMasterUrl(), Fakes.NAMESPACE, burst, apiRate, Fakes.PROJECT, fakes.gceEndpoint(), burst, apiRate));
     return sb.toString();

@@ -32,6 +32,8 @@ final class PoolsReport {
     r.line("| figure | Kubernetes (`%s`) | GCE (`%s`) |", kube.hostType(), gce.hostType());
     r.line("|---|---|---|");
     r.line("| builds, each on an instance made for it | %d | %d |", kube.samples().size(), gce.samples().size());
+    r.line("| instances the pool made for them (create calls the fake received) | %d | %d |", kube.instancesMade(),
+        gce.instancesMade());
     r.row3("**arrival -> attempt started**, p50 / p90 / max", kube, gce, FreshInstance.Sample::arrivalToStarted);
     r.row1("driver: POST sent -> seen started (10 ms polls), p50", kube, gce, FreshInstance.Sample::driverMs);
     r.row1("stage `create_instance` (the provider's create call), p50", kube, gce, FreshInstance.Sample::create);

@@ -24,6 +24,7 @@ class PoolsBenchIT {
     for (FreshInstance.Result fresh : List.of(r.kube(), r.gce())) {
       assertEquals(2, fresh.samples().size(), t);
       assertEquals(2, fresh.samples().stream().map(FreshInstance.Sample::instance).distinct().count(), "one instance each: " + t);
+      assertTrue(fresh.instancesMade() >= 2, t);
       for (FreshInstance.Sample s : fresh.samples()) {
         assertTrue(s.instance().startsWith("grange-" + fresh.hostType() + "-"), s.toString());
         assertTrue(s.submitted() <= s.getStart() && s.getStart() <= s.createStart() && s.createStart() <= s.createEnd()
