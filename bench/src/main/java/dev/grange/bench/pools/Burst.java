@@ -1,5 +1,6 @@
 package dev.grange.bench.pools;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.grange.bench.farm.FarmApi;
 import dev.grange.bench.farm.Poll;
 import java.io.PrintStream;
@@ -21,8 +22,12 @@ import java.util.function.LongFunction;
 final class Burst {
   private static final int THREADS = 16;
 
-  /** One provider's burst: waiters, how long submitting them took, and its create calls. */
-  record Result(String hostType, int waiters, long submitMs, CreateRate rate) {}
+  /**
+   * One provider's burst: waiters, how long submitting them took, its create calls as the fake
+   * received them ({@code rate}) and as the node took them from its bucket ({@code issued}: each
+   * instance's {@code requestedAtMs}, node clock, the moment the call's token was taken).
+   */
+  record Result(String hostType, int waiters, long submitMs, CreateRate rate, CreateRate issued) {}
 
   private final FarmApi api;
   private final PrintStream out;
@@ -54,6 +59,15 @@ final class Burst {
       Poll.until(n + " create calls for " + hostType, deadline, Duration.ofMillis(100),
           () -> creates.apply(since).size() >= n ? Boolean.TRUE : null);
       CreateRate rate = CreateRate.of(creates.apply(since), 1_000);
+      List<Long> requested = new ArrayList<>();
+      for (JsonNode cloud : api.cloudPools()) {
+        for (JsonNode i : cloud.path("instances")) {
+          if (i.path("hostType").asText().equals(hostType)) {
+            requested.add(i.path("requestedAtMs").asLong());
+          }
+        }
+      }
+      CreateRate issued = CreateRate.of(requested, 1_000);
       List<Future<Boolean>> cancelled = new ArrayList<>();
       for (String id : ids) {
         cancelled.add(pool.submit(() -> api.cancel(id)));
@@ -61,9 +75,10 @@ final class Burst {
       for (Future<Boolean> f : cancelled) {
         f.get();
       }
-      out.printf("  %s: %d creates over %d ms, at most %d in a second, %.1f/s on average; builds cancelled%n", hostType,
-          rate.calls(), rate.spanMs(), rate.peakInWindow(), rate.meanPerSecond());
-      return new Result(hostType, n, submitMs, rate);
+      out.printf("  %s: %d creates over %d ms, at most %d in a second (%d as the node issued them), %.1f/s on average;"
+          + " builds cancelled%n", hostType, rate.calls(), rate.spanMs(), rate.peakInWindow(), issued.peakInWindow(),
+          rate.meanPerSecond());
+      return new Result(hostType, n, submitMs, rate, issued);
     } finally {
       pool.shutdownNow();
     }

@@ -53,9 +53,9 @@ final class PoolsReport {
     r.line("### Create calls under a burst of waiters (instances that never boot; `api-rate = %d`: bursts of %d, then %d/s)",
         apiRate, apiRate, apiRate);
     r.line("");
-    r.line("| provider | waiters | create calls | most in any 1 s (bound %d) | mean rate, first -> last call | first -> last call | POSTs took |",
-        2 * apiRate);
-    r.line("|---|---|---|---|---|---|---|");
+    r.line("| provider | waiters | create calls | most in any 1 s as issued (node: `requestedAtMs`; bound %d) | most in any 1 s as"
+        + " received | mean rate, first -> last call | first -> last call | POSTs took |", 2 * apiRate);
+    r.line("|---|---|---|---|---|---|---|---|");
     r.burst("Kubernetes: pod creations received (mock server)", kubeBurst);
     r.burst("GCE: instance inserts received (FakeCompute)", gceBurst);
     r.line("");
@@ -65,8 +65,8 @@ final class PoolsReport {
 
   private void burst(String name, Burst.Result b) {
     CreateRate r = b.rate();
-    line("| %s | %d | %d | %d | %.1f/s | %.1f s | %.1f s |", name, b.waiters(), r.calls(), r.peakInWindow(), r.meanPerSecond(),
-        r.spanMs() / 1000.0, b.submitMs() / 1000.0);
+    line("| %s | %d | %d | %d | %d | %.1f/s | %.1f s | %.1f s |", name, b.waiters(), r.calls(), b.issued().peakInWindow(),
+        r.peakInWindow(), r.meanPerSecond(), r.spanMs() / 1000.0, b.submitMs() / 1000.0);
   }
 
   private void row1(String name, FreshInstance.Result k, FreshInstance.Result g, ToLongFunction<FreshInstance.Sample> f) {
