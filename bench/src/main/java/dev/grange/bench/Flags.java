@@ -1,5 +1,10 @@
 package dev.grange.bench;
 
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Set;
 import java.util.function.Function;
 
 /**
@@ -43,5 +48,28 @@ public final class Flags {
       // below
     }
     throw new IllegalArgumentException(flag + " must be a positive number, got \"" + v + "\"");
+  }
+
+  /** {@code name} and the flags given, without those the script supplies (and their values): the command a report shows. */
+  public static String command(String name, String[] args, Set<String> supplied) {
+    StringBuilder sb = new StringBuilder(name);
+    for (int i = 0; i < args.length; i++) {
+      if (supplied.contains(args[i])) {
+        i++;
+      } else {
+        sb.append(' ').append(args[i]);
+      }
+    }
+    return sb.toString();
+  }
+
+  /** A module's classes and its runtime classpath, as bin/grange and bench/run put them together. */
+  public static String builtClasspath(Path root, String module) {
+    Path file = root.resolve(module).resolve("target/runtime.classpath");
+    try {
+      return root.resolve(module).resolve("target/classes") + File.pathSeparator + Files.readString(file).strip();
+    } catch (IOException e) {
+      throw new IllegalArgumentException(file + " cannot be read (build first: mvn -B -o -q -pl bench -am package -DskipTests)");
+    }
   }
 }

@@ -12,7 +12,8 @@ import java.time.Instant;
 
 /**
  * The benchmark's client of the node's public API ({@code /api/v1}, README's API table): submit
- * a build of the benchmark repository, read a build, read its log, read the pools. HTTP/1.1 on
+ * a build of the benchmark repository, read a build, read its log, cancel a build, read the pools
+ * and the cloud pools. HTTP/1.1 on
  * loopback, one connection per calling thread (the JDK client pools them). Thread-safe.
  */
 public final class FarmApi {
@@ -82,6 +83,22 @@ public final class FarmApi {
   /** GET /pools. */
   public JsonNode pools() throws IOException, InterruptedException {
     return json("/pools");
+  }
+
+  /** GET /cloud-pools: one entry per cloud pool kind, with its instances. */
+  public JsonNode cloudPools() throws IOException, InterruptedException {
+    return json("/cloud-pools");
+  }
+
+  /** DELETE /builds/{id}: cancels a build; true when the node took it (202), false when it was over already (409). */
+  public boolean cancel(String id) throws IOException, InterruptedException {
+    HttpResponse<String> r = http.send(
+        HttpRequest.newBuilder(URI.create(base + "/builds/" + id)).timeout(TIMEOUT).DELETE().build(),
+        HttpResponse.BodyHandlers.ofString());
+    if (r.statusCode() != 202 && r.statusCode() != 409) {
+      throw new IOException("DELETE /api/v1/builds/" + id + " answered " + r.statusCode() + ": " + r.body());
+    }
+    return r.statusCode() == 202;
   }
 
   /** True when a build's JSON says it is over (ok, failed, cancelled or error). */

@@ -49,6 +49,24 @@ public final class ProcFs {
     }
   }
 
+  /**
+   * When the process started, in epoch ms to within ~20 ms (its {@code starttime} ticks of {@code
+   * /proc/<pid>/stat} against {@code /proc/uptime}, both 10 ms ticks; Java's own {@code
+   * ProcessHandle.Info.startInstant} uses the boot time in whole seconds); -1 when it is gone.
+   */
+  public static long startedAtEpochMs(long pid) {
+    try {
+      long now = System.currentTimeMillis();
+      double uptimeSeconds = Double.parseDouble(Files.readString(Path.of("/proc/uptime")).split(" ")[0]);
+      String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"), StandardCharsets.US_ASCII);
+      String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+      double startSeconds = Long.parseLong(f[19]) / TICKS_PER_SECOND;
+      return now - Math.round((uptimeSeconds - startSeconds) * 1000);
+    } catch (IOException | RuntimeException e) {
+      return -1;
+    }
+  }
+
   /** The command line, arguments separated by spaces; "" when the process is gone. */
   public static String cmdline(long pid) {
     try {

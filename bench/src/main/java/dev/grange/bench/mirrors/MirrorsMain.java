@@ -1,6 +1,8 @@
 package dev.grange.bench.mirrors;
 
 import dev.grange.bench.Flags;
+import dev.grange.bench.Steps;
+import dev.grange.bench.Steps.StepFailed;
 import dev.grange.bench.Main;
 import dev.grange.bench.OtherProcesses;
 import dev.grange.bench.farm.BenchFarm;
@@ -10,7 +12,6 @@ import dev.grange.bench.farm.Poll;
 import dev.grange.bench.farm.ProcFs;
 import dev.grange.bench.report.Report;
 import dev.grange.node.postsubmit.PostSubmitBuilds;
-import java.io.File;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -25,7 +26,6 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
-import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -67,13 +67,6 @@ public final class MirrorsMain {
   /** What one run measured, and its table. */
   public record Result(Landings.Result webhook, Landings.Result polling, ArchiveServing.Result archive, String table) {}
 
-  /** A step of the run that failed: its name and why. */
-  static final class StepFailed extends Exception {
-    StepFailed(String step, Exception cause) {
-      super(step + ": " + (cause.getMessage() != null ? cause.getMessage() : cause.toString()), cause);
-    }
-  }
-
   private MirrorsMain() {}
 
   public static void main(String[] args) {
@@ -108,26 +101,26 @@ public final class MirrorsMain {
     out.printf("bench/mirrors: %s run in %s; load average %.2f; %s%n", o.quick ? "quick" : "full", runDir, loadBefore, others);
 
     Path ups = runDir.resolve("upstream");
-    Upstream hooked = step("creating the upstream " + HOOKED, () -> Upstream.create(ups.resolve(HOOKED), "README"));
-    Upstream polled = step("creating the upstream " + POLLED, () -> Upstream.create(ups.resolve(POLLED), "README"));
+    Upstream hooked = Steps.step("creating the upstream " + HOOKED, () -> Upstream.create(ups.resolve(HOOKED), "README"));
+    Upstream polled = Steps.step("creating the upstream " + POLLED, () -> Upstream.create(ups.resolve(POLLED), "README"));
     long t0 = System.nanoTime();
-    BigTree.Written tree = step("writing the big tree",
+    BigTree.Written tree = Steps.step("writing the big tree",
         () -> BigTree.write(ups.resolve(BIG), o.bigFiles, o.bigMb * 1_000_000L, BigTree.SEED));
-    Upstream big = step("committing the big tree", () -> Upstream.create(ups.resolve(BIG), "README"));
+    Upstream big = Steps.step("committing the big tree", () -> Upstream.create(ups.resolve(BIG), "README"));
     long t1 = System.nanoTime();
-    step("packing the big upstream (git gc)", () -> {
+    Steps.step("packing the big upstream (git gc)", () -> {
       big.pack();
       return null;
     });
-    String bigSha = step("reading the big upstream's head", big::head);
+    String bigSha = Steps.step("reading the big upstream's head", big::head);
     out.printf("Upstreams made with git %s: big is %,d files, %,d bytes (%,d random in %,d files), written and committed in"
-        + " %.1f s, packed in %.1f s%n", step("asking git its version", () -> hooked.git("version")).replace("git version ", ""),
+        + " %.1f s, packed in %.1f s%n", Steps.step("asking git its version", () -> hooked.git("version")).replace("git version ", ""),
         tree.files(), tree.bytes(), tree.binaryBytes(), tree.binaryFiles(), (t1 - t0) / 1e9, (System.nanoTime() - t1) / 1e9);
 
     byte[] secret = new byte[16];
     new SecureRandom().nextBytes(secret);
     String webhookSecret = HexFormat.of().formatHex(secret);
-    byte[] payload = step("reading the GitHub push payload", () -> {
+    byte[] payload = Steps.step("reading the GitHub push payload", () -> {
       if (!Files.isRegularFile(o.pushPayload)) {
         throw new IOException("there is no file " + o.pushPayload + " (shared/data/github-webhooks/push.json beside the"
             + " checkout, or --push-payload)");
@@ -147,17 +140,17 @@ public final class MirrorsMain {
     BenchFarm.Launch launch = new BenchFarm.Launch(o.java, o.nodeClasspath, o.agentClasspath, o.cassandraClasspathFile, List.of());
     String extra = conf(hooked, polled, big, webhookSecret, o.pollSeconds);
     Result result;
-    try (BenchFarm farm = step("starting the farm",
+    try (BenchFarm farm = Steps.step("starting the farm",
         () -> BenchFarm.start(launch, runDir, target.resolve("mirrors.pids"), AGENTS, 1 << 20, 1 << 20, extra, out))) {
       farmRef.set(farm);
       NodeClient node = new NodeClient(farm.nodeBase());
       long m0 = System.nanoTime();
-      step("waiting for the node to mirror the three upstreams (see " + farm.nodeLog() + ")", () -> {
+      Steps.step("waiting for the node to mirror the three upstreams (see " + farm.nodeLog() + ")", () -> {
         awaitMirrored(node, HOOKED, hooked.head());
         awaitMirrored(node, POLLED, polled.head());
         return awaitMirrored(node, BIG, bigSha);
       });
-      step("waiting for the first commits' post-submit builds", () -> {
+      Steps.step("waiting for the first commits' post-submit builds", () -> {
         awaitBuilt(node, HOOKED_BUILDER, hooked.head());
         return awaitBuilt(node, POLLED_BUILDER, polled.head());
       });
@@ -166,13 +159,13 @@ public final class MirrorsMain {
 
       Landings landings = new Landings(node, out);
       out.printf("Commit -> queued by webhook, %d commits:%n", o.webhookCommits);
-      Landings.Result byHook = step("measuring the webhook path",
+      Landings.Result byHook = Steps.step("measuring the webhook path",
           () -> landings.byWebhook(hooked, HOOKED, HOOKED_BUILDER, payload, webhookSecret, o.webhookCommits));
       out.printf("Commit -> queued by polling every %d s, %d commits:%n", o.pollSeconds, o.pollCommits);
-      Landings.Result byPoll = step("measuring the polling path",
+      Landings.Result byPoll = Steps.step("measuring the polling path",
           () -> landings.byPolling(polled, POLLED_BUILDER, Duration.ofSeconds(o.pollSeconds), o.pollCommits, BigTree.SEED));
       out.printf("Archive serving of big at %s:%n", bigSha.substring(0, 12));
-      ArchiveServing.Result archive = step("measuring archive serving",
+      ArchiveServing.Result archive = Steps.step("measuring archive serving",
           () -> new ArchiveServing(node, out).run(big, bigSha, tree, o.warm, o.gitRuns));
 
       Report.Context c = new Report.Context(now.format(DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm 'UTC'", Locale.ROOT)),
@@ -223,19 +216,6 @@ public final class MirrorsMain {
           var b = node.buildOrNull(id);
           return b != null && FarmApi.isOver(b) ? Boolean.TRUE : null;
         });
-  }
-
-  private static <T> T step(String name, Callable<T> body) throws StepFailed {
-    try {
-      return body.call();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new StepFailed(name, e);
-    } catch (StepFailed e) {
-      throw e;
-    } catch (Exception e) {
-      throw new StepFailed(name, e);
-    }
   }
 
   /** The command line (bench/mirrors passes the root and the classpaths; they default to the checkout's build). */
@@ -302,8 +282,8 @@ public final class MirrorsMain {
         o.pushPayload = pushPayload(o.root);
       }
       if (!o.help) {
-        o.nodeClasspath = o.nodeClasspath != null ? o.nodeClasspath : builtClasspath(o.root, "cluster-node");
-        o.agentClasspath = o.agentClasspath != null ? o.agentClasspath : builtClasspath(o.root, "buildlet-agent");
+        o.nodeClasspath = o.nodeClasspath != null ? o.nodeClasspath : Flags.builtClasspath(o.root, "cluster-node");
+        o.agentClasspath = o.agentClasspath != null ? o.agentClasspath : Flags.builtClasspath(o.root, "buildlet-agent");
       }
       return o;
     }
@@ -313,19 +293,9 @@ public final class MirrorsMain {
       return command;
     }
 
-    /** bench/mirrors and the flags given, without those the script supplies. */
     private static String command(String[] args) {
-      Set<String> supplied = Set.of("--root", "--java", "--node-classpath", "--agent-classpath",
-          "--cassandra-classpath-file", "--push-payload");
-      StringBuilder sb = new StringBuilder("bench/mirrors");
-      for (int i = 0; i < args.length; i++) {
-        if (supplied.contains(args[i])) {
-          i++;
-        } else {
-          sb.append(' ').append(args[i]);
-        }
-      }
-      return sb.toString();
+      return Flags.command("bench/mirrors", args, Set.of("--root", "--java", "--node-classpath", "--agent-classpath",
+          "--cassandra-classpath-file", "--push-payload"));
     }
 
     /**
@@ -340,16 +310,6 @@ public final class MirrorsMain {
         }
       }
       return root.resolveSibling(rel.toString());
-    }
-
-    /** A module's classes and its runtime classpath, as bin/grange and bench/run put them together. */
-    private static String builtClasspath(Path root, String module) {
-      Path file = root.resolve(module).resolve("target/runtime.classpath");
-      try {
-        return root.resolve(module).resolve("target/classes") + File.pathSeparator + Files.readString(file).strip();
-      } catch (IOException e) {
-        throw new IllegalArgumentException(file + " cannot be read (build first: mvn -B -o -q -pl bench -am package -DskipTests)");
-      }
     }
   }
 }

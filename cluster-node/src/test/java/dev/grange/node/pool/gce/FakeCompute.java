@@ -66,8 +66,15 @@ public final class FakeCompute implements AutoCloseable {
   /** The kinds of call the fake answers. */
   public enum Call { INSERT, GET_INSTANCE, DELETE, AGGREGATED_LIST, GET_OPERATION, WAIT_OPERATION }
 
-  /** One request as received: {@code call} is null for one the fake does not support. */
-  public record Request(Call call, String method, String path, Map<String, String> query, JsonNode body) {}
+  /**
+   * One request as received: {@code call} is null for one the fake does not support; {@code
+   * receivedAtMs} is the wall clock when the fake took it (bench/pools counts inserts a second).
+   */
+  public record Request(Call call, String method, String path, Map<String, String> query, JsonNode body, long receivedAtMs) {
+    public Request(Call call, String method, String path, Map<String, String> query, JsonNode body) {
+      this(call, method, path, query, body, System.currentTimeMillis());
+    }
+  }
 
   private record Fault(int times, int status, String reason, boolean afterHandling) {}
 
@@ -355,6 +362,7 @@ public final class FakeCompute implements AutoCloseable {
 
   private void handle(HttpExchange ex) throws IOException {
     try (ex) {
+      long receivedAtMs = System.currentTimeMillis();
       String path = ex.getRequestURI().getRawPath();
       Map<String, String> query = query(ex.getRequestURI().getRawQuery());
       JsonNode body;
@@ -368,7 +376,7 @@ public final class FakeCompute implements AutoCloseable {
       Call call = m.matches() ? call(ex.getRequestMethod(), m) : null;
       Fault fault;
       synchronized (this) {
-        requests.add(new Request(call, ex.getRequestMethod(), path, query, body));
+        requests.add(new Request(call, ex.getRequestMethod(), path, query, body, receivedAtMs));
         notifyAll();
         fault = call == null ? null : nextFault(call);
       }
