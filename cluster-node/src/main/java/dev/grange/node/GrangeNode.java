@@ -71,7 +71,7 @@ public final class GrangeNode extends AllDirectives {
   /** Starts a node with this config (already resolved) and returns once its HTTP port is bound. */
   public static GrangeNode start(Config config) {
     NodeSettings settings = NodeSettings.fromConfig(config);
-    Map<String, dev.grange.node.pool.cloud.CloudPool.Settings> cloudSettings =
+    Map<String, dev.grange.node.pool.cloud.CloudPoolSettings> cloudSettings =
         dev.grange.node.pool.cloud.CloudPools.settings(settings.farm(), config, settings.agentUrls(), settings.masterKey());
     checkProviderSettings(settings.farm(), config);
     ClusterJoin join = ClusterJoin.fromConfig(config);

@@ -441,28 +441,12 @@ public final class HostPool
         .thenRun(
             ns -> {
               changed();
-              peers.buildRun(c.waiter().buildId()).tell(new BuildRun.BuildletAssigned(g, stages(c.waiter(), m)));
+              peers.buildRun(c.waiter().buildId()).tell(new BuildRun.BuildletAssigned(g,
+                  CloudDemand.stages(c.waiter(), m, m == null || m.info().instance() == null ? null : made.remove(m.info().instance()),
+                      System.currentTimeMillis())));
               dispatch(ns);
             })
         .thenNoReply();
-  }
-
-  /**
-   * How the waiter got its buildlet: queued until now, and when the machine is a fresh cloud
-   * instance (its first build), the instance's creation and its agent's boot.
-   */
-  private List<dev.grange.node.buildrun.BuildRunEvents.Stage> stages(Waiter w, Machine m) {
-    long now = System.currentTimeMillis();
-    List<dev.grange.node.buildrun.BuildRunEvents.Stage> out = new ArrayList<>();
-    out.add(new dev.grange.node.buildrun.BuildRunEvents.Stage("get_buildlet", w.item().requestedAtMs(), now));
-    InstanceMade i = m == null || m.info().instance() == null ? null : made.remove(m.info().instance());
-    if (i != null) {
-      long created = i.createdAtMs() > 0 ? i.createdAtMs() : m.info().connectedAtMs();
-      long connected = m.info().connectedAtMs() > 0 ? m.info().connectedAtMs() : now;
-      out.add(new dev.grange.node.buildrun.BuildRunEvents.Stage("create_instance", i.requestedAtMs(), Math.min(created, connected)));
-      out.add(new dev.grange.node.buildrun.BuildRunEvents.Stage("wait_agent", Math.min(created, connected), connected));
-    }
-    return out;
   }
 
   /** Records a machine; a change of what the pool page shows of it is a live note, and a change of its state restarts its "for". */
@@ -547,39 +531,9 @@ public final class HostPool
     localPool.tell(new LocalPool.Demand(hostType, s.waiters().size(), machines.size(), countIdle()));
   }
 
-  /**
-   * The waiters no free machine will serve (the best ones are served first) and the idle
-   * instances, when that changed. Free: idle, or connected and neither leased, quarantined nor
-   * retiring (a fresh one still being wiped): counting those keeps the cloud pool from making a
-   * second instance for a build whose first one has just connected.
-   */
+  /** The cloud pool's needs, told when they changed. */
   private void cloudDemand(HostPoolState s) {
-    int free = 0;
-    Map<String, Long> idleSince = new HashMap<>();
-    for (Machine m : machines.values()) {
-      String id = m.info().agentId();
-      if (offeredBuildlets.contains(id) || retiring.contains(id) || m.quarantined()) {
-        continue;
-      }
-      if (m.idle() || m.leasedTo() == null) {
-        free++;
-      }
-      if (m.idle() && m.info().instance() != null) {
-        idleSince.put(m.info().instance(), stateSince.getOrDefault(id, m.info().connectedAtMs()));
-      }
-    }
-    List<CloudPool.Waiting> waiting = new ArrayList<>();
-    for (Waiter w : s.waiters()) {
-      if (offeringBuilds.contains(w.buildId())) {
-        continue;
-      }
-      if (free > 0) {
-        free--;
-        continue;
-      }
-      waiting.add(new CloudPool.Waiting(w.buildId(), w.item(), w.item().requestedAtMs()));
-    }
-    CloudPool.Needs n = new CloudPool.Needs(hostType, waiting, idleSince);
+    CloudPool.Needs n = CloudDemand.needs(hostType, machines.values(), offeredBuildlets, retiring, s.waiters(), offeringBuilds, stateSince);
     if (!n.equals(lastNeeds)) {
       lastNeeds = n;
       tellCloud(n);

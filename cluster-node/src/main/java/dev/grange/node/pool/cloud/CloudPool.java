@@ -7,7 +7,6 @@ import dev.grange.node.pool.cloud.CloudPoolState.Reason;
 import dev.grange.node.schedule.HostPool;
 import dev.grange.protocol.CborSerializable;
 import dev.grange.protocol.model.HostTypeSpec;
-import dev.grange.protocol.schedule.PriorityClass;
 import dev.grange.protocol.schedule.SchedItem;
 import dev.grange.protocol.wire.Handshake;
 import java.time.Clock;
@@ -120,94 +119,12 @@ public final class CloudPool
 
   private record ReconnectCheck(String name) implements Command {}
 
-  /**
-   * How the pool runs ({@code grange.pools.<kind>}).
-   *
-   * @param apiRate create and delete calls per second at most
-   * @param janitorEvery how often the cloud's instances are listed and checked
-   * @param idleTimeout how long an instance above the warm minimum may stay idle
-   * @param maxLifetime an instance's delete-at: its creation plus this
-   * @param patience how long a need that does not fit may be passed over by smaller ones
-   * @param reconnectGrace how long an instance's agent may be away before the instance is deleted
-   * @param warm instances kept per host type even when idle
-   * @param nodeUrls the URLs the instances' agents dial
-   * @param masterKey derives each instance's key
-   */
-  public record Settings(Quota quota, double apiRate, Duration janitorEvery, Duration idleTimeout, Duration maxLifetime,
-      Duration patience, Duration reconnectGrace, Map<String, Integer> warm, List<String> nodeUrls, byte[] masterKey) {
-    public Settings {
-      warm = Map.copyOf(warm);
-      nodeUrls = List.copyOf(nodeUrls);
-      if (apiRate <= 0) {
-        throw new IllegalArgumentException("api-rate must be positive");
-      }
-    }
-  }
-
-  /**
-   * The settings of the pool of {@code kind} from {@code grange.pools.<kind>}; {@code hosts} are
-   * the host types of that kind (a warm minimum must name one of them).
-   *
-   * @throws IllegalArgumentException naming the key that is wrong
-   */
-  public static Settings settings(com.typesafe.config.Config config, String kind, Map<String, HostTypeSpec> hosts,
-      List<String> agentUrls, byte[] masterKey) {
-    String at = "grange.pools." + kind;
-    com.typesafe.config.Config c = config.getConfig(at);
-    Map<String, Long> families = new java.util.TreeMap<>();
-    for (String f : c.getObject("cpu-families").keySet()) {
-      families.put(f, milli(c.getDouble("cpu-families." + com.typesafe.config.ConfigUtil.quoteString(f)), at + ".cpu-families." + f));
-    }
-    Map<String, Integer> warm = new java.util.TreeMap<>();
-    for (String h : c.getObject("warm").keySet()) {
-      if (!hosts.containsKey(h)) {
-        throw new IllegalArgumentException(at + ".warm." + h + ": no host type " + h + " with pool = " + kind);
-      }
-      int n = c.getInt("warm." + com.typesafe.config.ConfigUtil.quoteString(h));
-      if (n < 0) {
-        throw new IllegalArgumentException(at + ".warm." + h + " must not be negative");
-      }
-      warm.put(h, n);
-    }
-    int maxInstances = c.getInt("max-instances");
-    if (maxInstances < 0) {
-      throw new IllegalArgumentException(at + ".max-instances must not be negative (0: no limit)");
-    }
-    double rate = c.getDouble("api-rate");
-    if (rate <= 0) {
-      throw new IllegalArgumentException(at + ".api-rate must be positive");
-    }
-    List<String> urls = c.getStringList("node-urls");
-    return new Settings(new Quota(maxInstances, milli(c.getDouble("max-cpus"), at + ".max-cpus"), families), rate,
-        positive(c, "janitor-interval", at), positive(c, "idle-timeout", at), positive(c, "max-lifetime", at), c.getDuration("patience"),
-        positive(c, "reconnect-grace", at), warm, urls.isEmpty() ? agentUrls : urls, masterKey);
-  }
-
-  private static long milli(double cpus, String key) {
-    if (cpus < 0) {
-      throw new IllegalArgumentException(key + " must not be negative (0: no limit)");
-    }
-    return Math.round(cpus * 1000);
-  }
-
-  private static Duration positive(com.typesafe.config.Config c, String key, String at) {
-    Duration d = c.getDuration(key);
-    if (d.isNegative() || d.isZero()) {
-      throw new IllegalArgumentException(at + "." + key + " must be positive");
-    }
-    return d;
-  }
-
   /** How long to wait before asking again for a host type whose instance could not be made. */
   private static final Duration QUOTA_BACKOFF = Duration.ofSeconds(30);
   private static final Duration REFUSED_BACKOFF = Duration.ofMinutes(5);
   private static final Duration MAX_BACKOFF = Duration.ofMinutes(1);
-  /** An instance asked for that neither the cloud lists nor a call is making after this long is forgotten. */
-  private static final Duration LOST_AFTER = Duration.ofMinutes(10);
-  /** A listing may not show an instance made a moment ago: one missing from it is gone only once it is older than this. */
-  private static final Duration VANISH_GRACE = Duration.ofMinutes(1);
 
-  public static Behavior<Command> create(String kind, Map<String, HostTypeSpec> hosts, InstanceProvider provider, Settings settings,
+  public static Behavior<Command> create(String kind, Map<String, HostTypeSpec> hosts, InstanceProvider provider, CloudPoolSettings settings,
       Peers peers, Clock clock) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new CloudPool(kind, hosts, provider, settings, peers, clock, ctx, timers)));
   }
@@ -215,7 +132,7 @@ public final class CloudPool
   private final String kind;
   private final Map<String, HostTypeSpec> hosts;
   private final InstanceProvider provider;
-  private final Settings settings;
+  private final CloudPoolSettings settings;
   private final Peers peers;
   private final Clock clock;
   private final ActorContext<Command> ctx;
@@ -235,7 +152,7 @@ public final class CloudPool
   private final Set<String> retiring = new HashSet<>();
   private AutoCloseable watch;
 
-  private CloudPool(String kind, Map<String, HostTypeSpec> hosts, InstanceProvider provider, Settings settings, Peers peers, Clock clock,
+  private CloudPool(String kind, Map<String, HostTypeSpec> hosts, InstanceProvider provider, CloudPoolSettings settings, Peers peers, Clock clock,
       ActorContext<Command> ctx, TimerScheduler<Command> timers) {
     super(PersistenceId.of(ENTITY_KEY.name(), kind),
         SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(10), 0.2));
@@ -362,25 +279,7 @@ public final class CloudPool
         }
         continue;
       }
-      // The best waiters are served by the instances on their way; the rest need one each.
-      int onTheirWay = s.onTheirWay(hostType);
-      List<Owned> way = s.owned().values().stream()
-          .filter(o -> o.hostType().equals(hostType) && (o.phase() == Phase.CREATING || o.phase() == Phase.BOOTING))
-          .sorted(Comparator.comparingLong(Owned::requestedAtMs)).toList();
-      for (int i = 0; i < Math.min(way.size(), waiting.size()); i++) {
-        Owned o = way.get(i);
-        waitingWhy.put(waiting.get(i).buildId(), o.phase() == Phase.CREATING ? "creating instance " + o.name()
-            : "waiting for the agent of " + o.name() + " to dial in");
-      }
-      for (int i = onTheirWay; i < waiting.size(); i++) {
-        Waiting w = waiting.get(i);
-        wanted.add(new QuotaPlan.Need(hostType, w.buildId(), w.item(), w.sinceMs(), cost));
-      }
-      int missingWarm = settings.warm().getOrDefault(hostType, 0) - s.live(hostType) - Math.max(0, waiting.size() - onTheirWay);
-      for (int i = 0; i < missingWarm; i++) {
-        String id = "warm:" + hostType + ":" + i;
-        wanted.add(new QuotaPlan.Need(hostType, id, new SchedItem(PriorityClass.POST_SUBMIT, now, 0, "", id), now, cost));
-      }
+      QuotaPlan.needs(s, hostType, cost, waiting, settings.warm().getOrDefault(hostType, 0), now, wanted, waitingWhy);
     }
     QuotaPlan.Plan plan = QuotaPlan.plan(settings.quota(), s.used(), wanted, now, settings.patience());
     waitingWhy.putAll(plan.awaiting());
@@ -588,95 +487,31 @@ public final class CloudPool
 
   /** Asks the host pools to retire the instances idle past the idle timeout above their warm minimum, longest idle first. */
   private void retireIdle(CloudPoolState s) {
-    long now = clock.millis();
     // Asked again each round: a host pool does not retire a machine that became busy meanwhile.
     retiring.clear();
     for (Needs n : needs.values()) {
-      int excess = s.live(n.hostType()) - settings.warm().getOrDefault(n.hostType(), 0);
-      List<Map.Entry<String, Long>> idle = new ArrayList<>(n.idleSince().entrySet());
-      idle.sort(Map.Entry.comparingByValue());
-      for (Map.Entry<String, Long> e : idle) {
-        if (excess <= 0) {
-          break;
-        }
-        Owned o = s.owned().get(e.getKey());
-        if (o == null || o.phase() != Phase.CONNECTED || now - e.getValue() < settings.idleTimeout().toMillis()) {
-          continue;
-        }
+      int warm = settings.warm().getOrDefault(n.hostType(), 0);
+      for (Map.Entry<String, Long> e : CloudJanitor.idleToRetire(s, n.hostType(), n.idleSince(), warm, settings.idleTimeout(), clock.millis())) {
         if (retiring.add(e.getKey())) {
           tellHostPool(n.hostType(), new HostPool.Retire(e.getKey(), Reason.IDLE,
-              "idle for " + Duration.ofMillis(now - e.getValue()).toSeconds() + " s above the warm minimum of "
-                  + settings.warm().getOrDefault(n.hostType(), 0)));
+              "idle for " + Duration.ofMillis(clock.millis() - e.getValue()).toSeconds() + " s above the warm minimum of " + warm));
         }
-        excess--;
       }
     }
   }
 
   private ReplyEffect<CloudPoolEvents.Event, CloudPoolState> onListed(CloudPoolState s, Listed l) {
-    long now = clock.millis();
-    Map<String, Instance> listed = new LinkedHashMap<>();
-    l.instances().forEach(i -> listed.put(i.name(), i));
-    List<CloudPoolEvents.Event> events = new ArrayList<>();
-    for (Instance i : listed.values()) {
-      seen.put(i.name(), i);
-      CloudPoolEvents.Event e = judge(s, i, now);
-      if (e != null) {
-        events.add(e);
-      }
-    }
-    for (Owned o : s.owned().values()) {
-      if (listed.containsKey(o.name()) || creating.contains(o.name()) || deleting.contains(o.name())) {
-        continue;
-      }
-      if (o.phase() == Phase.DELETING) {
-        events.add(new CloudPoolEvents.Gone(o.name(), now));
-      } else if (o.phase() == Phase.CREATING) {
-        if (now - o.requestedAtMs() > LOST_AFTER.toMillis()) {
-          events.add(new CloudPoolEvents.CreateFailed(o.name(), "neither made nor being made " + LOST_AFTER.toMinutes() + " min after it was asked for", now));
-        }
-      } else if (now - Math.max(o.createdAtMs(), o.requestedAtMs()) > VANISH_GRACE.toMillis()) {
-        events.add(new CloudPoolEvents.Deleting(o.name(), o.hostType(), Reason.FAILED.key(), "the cloud no longer has it", now));
-        events.add(new CloudPoolEvents.Gone(o.name(), now));
-      }
-    }
-    return persistJudged(events);
+    l.instances().forEach(i -> seen.put(i.name(), i));
+    return persistJudged(CloudJanitor.reconcile(s, l.instances(), creating, deleting, clock.millis()));
   }
 
   private ReplyEffect<CloudPoolEvents.Event, CloudPoolState> seenNow(CloudPoolState s, Instance i) {
     seen.put(i.name(), i);
-    CloudPoolEvents.Event e = judge(s, i, clock.millis());
+    CloudPoolEvents.Event e = CloudJanitor.judge(s.owned().get(i.name()), i, creating, deleting, clock.millis());
     if (e == null && i.state() == InstanceState.GONE) {
       seen.remove(i.name());
     }
     return persistJudged(e == null ? List.of() : List.of(e));
-  }
-
-  /** What an instance as the cloud reports it says about it: one event, or null. */
-  private CloudPoolEvents.Event judge(CloudPoolState s, Instance i, long now) {
-    Owned o = s.owned().get(i.name());
-    if (o == null) {
-      return i.state() == InstanceState.GONE ? null
-          : new CloudPoolEvents.Deleting(i.name(), i.hostType(), Reason.LEAKED.key(), "no live pool owns it (left by an earlier node or a crash)", now);
-    }
-    if (i.state() == InstanceState.GONE) {
-      return o.phase() == Phase.DELETING ? (deleting.contains(i.name()) ? null : new CloudPoolEvents.Gone(i.name(), now))
-          : new CloudPoolEvents.Deleting(i.name(), o.hostType(), Reason.FAILED.key(), "deleted outside the farm (" + i.detail() + ")", now);
-    }
-    if (o.phase() == Phase.DELETING) {
-      return null;
-    }
-    if (i.state() == InstanceState.FAILED) {
-      return new CloudPoolEvents.Deleting(i.name(), o.hostType(), Reason.FAILED.key(), i.detail(), now);
-    }
-    long deleteAt = i.deleteAtEpochSecond() > 0 ? i.deleteAtEpochSecond() : o.deleteAtEpochSecond();
-    if (deleteAt > 0 && now / 1000 >= deleteAt) {
-      return new CloudPoolEvents.Deleting(i.name(), o.hostType(), Reason.EXPIRED.key(), "past its delete-at " + deleteAt, now);
-    }
-    if (o.phase() == Phase.CREATING && !creating.contains(i.name())) {
-      return new CloudPoolEvents.Created(i.name(), i.location(), now);
-    }
-    return null;
   }
 
   /** Persists the janitor's findings; each deletion found is then carried out. */

@@ -47,11 +47,11 @@ public final class CloudPools {
    *
    * @throws IllegalArgumentException naming the key that is wrong
    */
-  public static Map<String, CloudPool.Settings> settings(FarmConfig farm, Config config, List<String> agentUrls, byte[] masterKey) {
-    Map<String, CloudPool.Settings> settings = new LinkedHashMap<>();
+  public static Map<String, CloudPoolSettings> settings(FarmConfig farm, Config config, List<String> agentUrls, byte[] masterKey) {
+    Map<String, CloudPoolSettings> settings = new LinkedHashMap<>();
     for (Map.Entry<PoolKind, Map<String, HostTypeSpec>> k : kinds(farm).entrySet()) {
       String kind = k.getKey().configName();
-      settings.put(kind, CloudPool.settings(config, kind, k.getValue(), agentUrls, masterKey));
+      settings.put(kind, CloudPoolSettings.fromConfig(config, kind, k.getValue(), agentUrls, masterKey));
     }
     return settings;
   }
@@ -63,7 +63,7 @@ public final class CloudPools {
    * @return the providers made, for the node to close when it stops
    */
   public static List<InstanceProvider> init(ActorSystem<?> system, ClusterSharding sharding, FarmConfig farm, Config config,
-      Map<String, CloudPool.Settings> settings, Providers providers) {
+      Map<String, CloudPoolSettings> settings, Providers providers) {
     Map<PoolKind, Map<String, HostTypeSpec>> kinds = kinds(farm);
     if (kinds.isEmpty()) {
       return List.of();

@@ -55,4 +55,32 @@ public final class QuotaPlan {
     }
     return new Plan(List.copyOf(create), Map.copyOf(awaiting));
   }
+
+  /**
+   * The needs of one host type: its waiters (best first) are served by the instances on their way
+   * in the order those were asked for (each such waiter's reason says which, and whether it is
+   * being made or its agent is booting); each other waiter needs an instance, and so does each
+   * instance missing from the {@code warm} minimum. Adds to {@code wanted} and {@code why}.
+   */
+  static void needs(CloudPoolState s, String hostType, Cost cost, List<CloudPool.Waiting> waiting, int warm, long now,
+      List<Need> wanted, Map<String, String> why) {
+    List<CloudPoolState.Owned> way = s.owned().values().stream()
+        .filter(o -> o.hostType().equals(hostType)
+            && (o.phase() == CloudPoolState.Phase.CREATING || o.phase() == CloudPoolState.Phase.BOOTING))
+        .sorted(Comparator.comparingLong(CloudPoolState.Owned::requestedAtMs)).toList();
+    for (int i = 0; i < Math.min(way.size(), waiting.size()); i++) {
+      CloudPoolState.Owned o = way.get(i);
+      why.put(waiting.get(i).buildId(), o.phase() == CloudPoolState.Phase.CREATING ? "creating instance " + o.name()
+          : "waiting for the agent of " + o.name() + " to dial in");
+    }
+    for (int i = way.size(); i < waiting.size(); i++) {
+      CloudPool.Waiting w = waiting.get(i);
+      wanted.add(new Need(hostType, w.buildId(), w.item(), w.sinceMs(), cost));
+    }
+    int missingWarm = warm - s.live(hostType) - Math.max(0, waiting.size() - way.size());
+    for (int i = 0; i < missingWarm; i++) {
+      String id = "warm:" + hostType + ":" + i;
+      wanted.add(new Need(hostType, id, new SchedItem(dev.grange.protocol.schedule.PriorityClass.POST_SUBMIT, now, 0, "", id), now, cost));
+    }
+  }
 }

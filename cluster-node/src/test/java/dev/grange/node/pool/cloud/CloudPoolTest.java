@@ -55,13 +55,13 @@ class CloudPoolTest {
         null, bootMs, hermetic);
   }
 
-  private static CloudPool.Settings settings(Quota quota, double rate, Duration janitor, Map<String, Integer> warm) {
-    return new CloudPool.Settings(quota, rate, janitor, Duration.ofMinutes(10), Duration.ofHours(6), Duration.ofMinutes(2),
+  private static CloudPoolSettings settings(Quota quota, double rate, Duration janitor, Map<String, Integer> warm) {
+    return new CloudPoolSettings(quota, rate, janitor, Duration.ofMinutes(10), Duration.ofHours(6), Duration.ofMinutes(2),
         Duration.ofMinutes(1), warm, List.of("ws://127.0.0.1:1"), MASTER);
   }
 
   private EventSourcedBehaviorTestKit<CloudPool.Command, CloudPoolEvents.Event, CloudPoolState> start(HostTypeSpec spec,
-      CloudPool.Settings s) {
+      CloudPoolSettings s) {
     peers = new TestPeers(testKit);
     provider = new FakeProvider();
     hostType = spec.name();
@@ -213,7 +213,7 @@ class CloudPoolTest {
   void theWarmMinimumIsKeptAndIdleInstancesAboveItAreRetiredLongestIdleFirst() throws Exception {
     String name = "k" + N.incrementAndGet();
     var pool = start(kube(name, 60_000, false),
-        new CloudPool.Settings(new Quota(0, 0, Map.of()), 100, Duration.ofMillis(200), Duration.ZERO, Duration.ofHours(6),
+        new CloudPoolSettings(new Quota(0, 0, Map.of()), 100, Duration.ofMillis(200), Duration.ZERO, Duration.ofHours(6),
             Duration.ofMinutes(2), Duration.ofMinutes(1), Map.of(name, 1), List.of("ws://127.0.0.1:1"), MASTER));
     provider.autoCreate = true;
     pool.runCommand(new CloudPool.Needs(hostType, List.of(), Map.of()));
