@@ -2,14 +2,11 @@ package dev.grange.bench.mirrors;
 
 import dev.grange.bench.Flags;
 import dev.grange.bench.Steps;
-import dev.grange.bench.Steps.StepFailed;
 import dev.grange.bench.Main;
-import dev.grange.bench.OtherProcesses;
 import dev.grange.bench.farm.BenchFarm;
 import dev.grange.bench.farm.FarmApi;
 import dev.grange.bench.farm.NodeConf;
 import dev.grange.bench.farm.Poll;
-import dev.grange.bench.farm.ProcFs;
 import dev.grange.bench.report.Report;
 import dev.grange.node.postsubmit.PostSubmitBuilds;
 import java.io.IOException;
@@ -19,12 +16,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
-import java.time.ZoneOffset;
-import java.time.ZonedDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -47,7 +40,6 @@ public final class MirrorsMain {
   static final String POLLED_BUILDER = "mirror-polled";
   private static final int AGENTS = 2;
   private static final Duration MIRRORED_DEADLINE = Duration.ofMinutes(5);
-  private static final DateTimeFormatter DIR_TIME = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss", Locale.ROOT);
 
   static final String USAGE = """
       usage: bench/mirrors [--quick] [--webhook-commits N] [--poll-commits N] [--poll-seconds S]
@@ -71,34 +63,14 @@ public final class MirrorsMain {
 
   public static void main(String[] args) {
     Options o = Flags.parseOrExit("bench/mirrors", USAGE, args, Options::parse);
-    if (o.help) {
-      System.out.print(USAGE);
-      return;
-    }
-    try {
-      Result r = run(o, System.out);
-      System.out.println();
-      System.out.print(r.table());
-      System.exit(0);
-    } catch (StepFailed e) {
-      System.err.println("bench/mirrors: failed while " + e.getMessage());
-      e.printStackTrace();
-      System.exit(1);
-    } catch (Exception e) {
-      System.err.println("bench/mirrors: failed: " + e);
-      e.printStackTrace();
-      System.exit(1);
-    }
+    Steps.main("bench/mirrors", USAGE, o, o.help, x -> run(x, System.out).table());
   }
 
   /** Runs the benchmark; the farm is stopped before it returns or throws. */
   public static Result run(Options o, PrintStream out) throws Exception {
-    Path target = o.root.resolve("bench").resolve("target");
-    ZonedDateTime now = ZonedDateTime.now(ZoneOffset.UTC);
-    Path runDir = target.resolve("mirrors-" + now.format(DIR_TIME));
-    double loadBefore = ProcFs.loadAverage();
-    String others = OtherProcesses.describe();
-    out.printf("bench/mirrors: %s run in %s; load average %.2f; %s%n", o.quick ? "quick" : "full", runDir, loadBefore, others);
+    Steps.RunStart start = Steps.RunStart.begin("bench/mirrors", "mirrors", o.root, o.quick, out);
+    Path target = start.target();
+    Path runDir = start.runDir();
 
     Path ups = runDir.resolve("upstream");
     Upstream hooked = Steps.step("creating the upstream " + HOOKED, () -> Upstream.create(ups.resolve(HOOKED), "README"));
@@ -168,8 +140,7 @@ public final class MirrorsMain {
       ArchiveServing.Result archive = Steps.step("measuring archive serving",
           () -> new ArchiveServing(node, out).run(big, bigSha, tree, o.warm, o.gitRuns));
 
-      Report.Context c = new Report.Context(now.format(DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm 'UTC'", Locale.ROOT)),
-          o.command(), Main.machine(), loadBefore, ProcFs.loadAverage(), others);
+      Report.Context c = start.context(o.command());
       String table = MirrorsReport.render(c, AGENTS, byHook, byPoll, o.pollSeconds, archive, o.warm, o.gitRuns);
       result = new Result(byHook, byPoll, archive, table);
     } finally {

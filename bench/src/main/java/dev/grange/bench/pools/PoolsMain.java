@@ -2,12 +2,9 @@ package dev.grange.bench.pools;
 
 import dev.grange.bench.Flags;
 import dev.grange.bench.Steps;
-import dev.grange.bench.Steps.StepFailed;
 import dev.grange.bench.Main;
-import dev.grange.bench.OtherProcesses;
 import dev.grange.bench.farm.BenchFarm;
 import dev.grange.bench.farm.Poll;
-import dev.grange.bench.farm.ProcFs;
 import dev.grange.bench.report.Report;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -15,11 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.ZoneOffset;
-import java.time.ZonedDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.List;
-import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -40,7 +33,6 @@ public final class PoolsMain {
   static final String GCE_FRESH = "gce-fresh";
   static final String KUBE_BURST = "kube-burst";
   static final String GCE_BURST = "gce-burst";
-  private static final DateTimeFormatter DIR_TIME = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss", Locale.ROOT);
 
   static final String USAGE = """
       usage: bench/pools [--quick] [--fresh N] [--burst N] [--api-rate R] [--keep-data]
@@ -60,30 +52,14 @@ public final class PoolsMain {
 
   public static void main(String[] args) {
     Options o = Flags.parseOrExit("bench/pools", USAGE, args, Options::parse);
-    if (o.help) {
-      System.out.print(USAGE);
-      return;
-    }
-    try {
-      Result r = run(o, System.out);
-      System.out.println();
-      System.out.print(r.table());
-      System.exit(0);
-    } catch (Exception e) {
-      System.err.println("bench/pools: failed " + (e instanceof StepFailed ? "while " + e.getMessage() : ": " + e));
-      e.printStackTrace();
-      System.exit(1);
-    }
+    Steps.main("bench/pools", USAGE, o, o.help, x -> run(x, System.out).table());
   }
 
   /** Runs the benchmark; the farm and the fakes are stopped before it returns or throws. */
   public static Result run(Options o, PrintStream out) throws Exception {
-    Path target = o.root.resolve("bench").resolve("target");
-    ZonedDateTime now = ZonedDateTime.now(ZoneOffset.UTC);
-    Path runDir = target.resolve("pools-" + now.format(DIR_TIME));
-    double loadBefore = ProcFs.loadAverage();
-    String others = OtherProcesses.describe();
-    out.printf("bench/pools: %s run in %s; load average %.2f; %s%n", o.quick ? "quick" : "full", runDir, loadBefore, others);
+    Steps.RunStart start = Steps.RunStart.begin("bench/pools", "pools", o.root, o.quick, out);
+    Path target = start.target();
+    Path runDir = start.runDir();
     // Long enough that no burst instance times out before the burst's last create (then deleted, not replaced).
     Duration burstBootTimeout = Duration.ofSeconds((o.burst + o.apiRate - 1) / o.apiRate + 6);
 
@@ -136,8 +112,7 @@ public final class PoolsMain {
                 Duration.ofMillis(500), () -> fakes.podsLeft() == 0 && fakes.vmsLeft() == 0 ? Boolean.TRUE : null));
         out.printf("Every pod and VM deleted %.1f s after the last burst%n", (System.nanoTime() - c0) / 1e9);
 
-        Report.Context c = new Report.Context(now.format(DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm 'UTC'", Locale.ROOT)),
-            o.command(), Main.machine(), loadBefore, ProcFs.loadAverage(), others);
+        Report.Context c = start.context(o.command());
         int podsLeft = fakes.podsLeft();
         int vmsLeft = fakes.vmsLeft();
         String table = PoolsReport.render(c, kube, gce, kubeBurst, gceBurst, o.apiRate, podsLeft, vmsLeft);
