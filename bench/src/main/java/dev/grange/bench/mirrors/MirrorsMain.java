@@ -1,5 +1,6 @@
 package dev.grange.bench.mirrors;
 
+import dev.grange.bench.FarmFlags;
 import dev.grange.bench.Flags;
 import dev.grange.bench.Steps;
 import dev.grange.bench.Main;
@@ -190,12 +191,7 @@ public final class MirrorsMain {
   }
 
   /** The command line (bench/mirrors passes the root and the classpaths; they default to the checkout's build). */
-  public static final class Options {
-    Path root = Path.of(".").toAbsolutePath().normalize();
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    String nodeClasspath;
-    String agentClasspath;
-    Path cassandraClasspathFile;
+  public static final class Options extends FarmFlags {
     Path pushPayload;
     boolean quick;
     int webhookCommits = 30;
@@ -206,15 +202,18 @@ public final class MirrorsMain {
     int warm = 5;
     int gitRuns = 3;
     boolean keepData;
-    boolean help;
     private String command;
 
     public static Options parse(String... args) {
       Options o = new Options();
       for (int i = 0; i < args.length; i++) {
         String a = args[i];
+        int farm = o.farmFlag(args, i);
+        if (farm >= 0) {
+          i = farm;
+          continue;
+        }
         switch (a) {
-          case "--help", "-h" -> o.help = true;
           case "--quick" -> {
             o.quick = true;
             o.webhookCommits = 5;
@@ -230,11 +229,6 @@ public final class MirrorsMain {
           case "--big-mb" -> o.bigMb = Flags.positive(args, ++i, a);
           case "--big-files" -> o.bigFiles = Flags.positive(args, ++i, a);
           case "--warm" -> o.warm = Flags.positive(args, ++i, a);
-          case "--root" -> o.root = Path.of(Flags.value(args, ++i, a)).toAbsolutePath().normalize();
-          case "--java" -> o.java = Flags.value(args, ++i, a);
-          case "--node-classpath" -> o.nodeClasspath = Flags.value(args, ++i, a);
-          case "--agent-classpath" -> o.agentClasspath = Flags.value(args, ++i, a);
-          case "--cassandra-classpath-file" -> o.cassandraClasspathFile = Path.of(Flags.value(args, ++i, a));
           case "--push-payload" -> o.pushPayload = Path.of(Flags.value(args, ++i, a));
           default -> throw new IllegalArgumentException("unknown argument " + a);
         }
@@ -246,16 +240,10 @@ public final class MirrorsMain {
       if ((long) o.bigMb * 1_000_000L < o.bigFiles) {
         throw new IllegalArgumentException("--big-mb " + o.bigMb + " is too small for " + o.bigFiles + " files");
       }
-      if (o.cassandraClasspathFile == null) {
-        o.cassandraClasspathFile = o.root.resolve("cassandra-runtime/target/cassandra.classpath");
-      }
       if (o.pushPayload == null) {
         o.pushPayload = pushPayload(o.root);
       }
-      if (!o.help) {
-        o.nodeClasspath = o.nodeClasspath != null ? o.nodeClasspath : Flags.builtClasspath(o.root, "cluster-node");
-        o.agentClasspath = o.agentClasspath != null ? o.agentClasspath : Flags.builtClasspath(o.root, "buildlet-agent");
-      }
+      o.farmDefaults();
       return o;
     }
 
@@ -265,8 +253,9 @@ public final class MirrorsMain {
     }
 
     private static String command(String[] args) {
-      return Flags.command("bench/mirrors", args, Set.of("--root", "--java", "--node-classpath", "--agent-classpath",
-          "--cassandra-classpath-file", "--push-payload"));
+      Set<String> passed = new java.util.HashSet<>(PASSED);
+      passed.add("--push-payload");
+      return Flags.command("bench/mirrors", args, passed);
     }
 
     /**

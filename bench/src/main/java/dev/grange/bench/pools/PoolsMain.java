@@ -1,5 +1,6 @@
 package dev.grange.bench.pools;
 
+import dev.grange.bench.FarmFlags;
 import dev.grange.bench.Flags;
 import dev.grange.bench.Steps;
 import dev.grange.bench.Main;
@@ -13,7 +14,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -169,18 +169,12 @@ public final class PoolsMain {
   }
 
   /** The command line (bench/pools passes the root and the classpaths; they default to the checkout's build). */
-  public static final class Options {
-    Path root = Path.of(".").toAbsolutePath().normalize();
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    String nodeClasspath;
-    String agentClasspath;
-    Path cassandraClasspathFile;
+  public static final class Options extends FarmFlags {
     boolean quick;
     int fresh = 30;
     int burst = 200;
     int apiRate = 10;
     boolean keepData;
-    boolean help;
     private String command;
 
     public static Options parse(String... args) {
@@ -189,41 +183,30 @@ public final class PoolsMain {
       Integer burst = null;
       for (int i = 0; i < args.length; i++) {
         String a = args[i];
+        int farm = o.farmFlag(args, i);
+        if (farm >= 0) {
+          i = farm;
+          continue;
+        }
         switch (a) {
-          case "--help", "-h" -> o.help = true;
           case "--quick" -> o.quick = true;
           case "--keep-data" -> o.keepData = true;
           case "--fresh" -> fresh = Flags.positive(args, ++i, a);
           case "--burst" -> burst = Flags.positive(args, ++i, a);
           case "--api-rate" -> o.apiRate = Flags.positive(args, ++i, a);
-          case "--root" -> o.root = Path.of(Flags.value(args, ++i, a)).toAbsolutePath().normalize();
-          case "--java" -> o.java = Flags.value(args, ++i, a);
-          case "--node-classpath" -> o.nodeClasspath = Flags.value(args, ++i, a);
-          case "--agent-classpath" -> o.agentClasspath = Flags.value(args, ++i, a);
-          case "--cassandra-classpath-file" -> o.cassandraClasspathFile = Path.of(Flags.value(args, ++i, a));
           default -> throw new IllegalArgumentException("unknown argument " + a);
         }
       }
       o.fresh = fresh != null ? fresh : o.quick ? 5 : 30;
       o.burst = burst != null ? burst : o.quick ? 40 : 200;
-      o.command = command(args);
-      if (o.cassandraClasspathFile == null) {
-        o.cassandraClasspathFile = o.root.resolve("cassandra-runtime/target/cassandra.classpath");
-      }
-      if (!o.help) {
-        o.nodeClasspath = o.nodeClasspath != null ? o.nodeClasspath : Flags.builtClasspath(o.root, "cluster-node");
-        o.agentClasspath = o.agentClasspath != null ? o.agentClasspath : Flags.builtClasspath(o.root, "buildlet-agent");
-      }
+      o.command = Flags.command("bench/pools", args, PASSED);
+      o.farmDefaults();
       return o;
     }
 
     /** The command that reproduces the run, as the report shows it. */
     String command() {
       return command;
-    }
-
-    private static String command(String[] args) {
-      return Flags.command("bench/pools", args, Set.of("--root", "--java", "--node-classpath", "--agent-classpath", "--cassandra-classpath-file"));
     }
   }
 }
