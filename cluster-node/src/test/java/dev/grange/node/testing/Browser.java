@@ -11,12 +11,14 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
+import java.util.function.Predicate;
 import java.util.logging.Level;
 import java.util.stream.Stream;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Dimension;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.OutputType;
+import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.TimeoutException;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebDriverException;
@@ -131,16 +133,30 @@ public final class Browser implements AutoCloseable {
     driver.get(url);
   }
 
-  /** Waits until {@code condition} returns neither null nor false, and returns what it returned. */
+  /**
+   * Waits until {@code condition} returns neither null nor false, and returns what it returned. A
+   * condition that touches an element the page has just replaced (a live page re-renders its rows)
+   * is asked again at the next poll, not failed: the element it held is gone, not wrong.
+   */
   public <T> T await(String what, Function<WebDriver, T> condition) {
     try {
-      return new WebDriverWait(driver, DEADLINE, POLL).withMessage(what).until(condition);
+      return new WebDriverWait(driver, DEADLINE, POLL).withMessage(what)
+          .ignoring(StaleElementReferenceException.class).until(condition);
     } catch (TimeoutException e) {
       Path shot = screenshot(name + "-timeout-" + System.currentTimeMillis());
       throw new AssertionError(
           "Waited " + DEADLINE.toSeconds() + " s for " + what + " on " + driver.getCurrentUrl()
               + "; screenshot " + shot + "; console errors: " + consoleErrors(), e);
     }
+  }
+
+  /**
+   * Waits until an element matching {@code locator} has a text that {@code wanted} accepts, and
+   * returns that text, read in the same poll: an element held past the wait may be re-rendered
+   * by the live page under the caller (stale), its text read here cannot.
+   */
+  public String awaitText(String what, By locator, Predicate<String> wanted) {
+    return await(what, d -> d.findElements(locator).stream().map(WebElement::getText).filter(wanted).findFirst().orElse(null));
   }
 
   /** Waits until an element matching {@code locator} is visible, and returns it. */

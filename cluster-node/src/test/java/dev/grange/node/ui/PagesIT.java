@@ -26,7 +26,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.TestInstance;
 import org.openqa.selenium.By;
-import org.openqa.selenium.WebElement;
 
 /**
  * The pages in a real Chromium against a real node on real Cassandra, with real agent processes
@@ -105,9 +104,10 @@ class PagesIT {
     browser.script("window.notReloaded = true;");
 
     Process agent = agent("desk-box-1");
-    WebElement row = browser.await("desk-box-1 on the pool page",
-        d -> d.findElements(By.cssSelector("#machines tr[data-hostname='desk-box-1']")).stream().findFirst().orElse(null));
-    assertEquals("ui-rev", row.findElement(By.xpath("ancestor::section[1]")).getAttribute("data-host-type"), "its host type's table");
+    String hostType = browser.await("desk-box-1 on the pool page",
+        d -> d.findElements(By.cssSelector("#machines tr[data-hostname='desk-box-1']")).stream()
+            .map(r -> r.findElement(By.xpath("ancestor::section[1]")).getAttribute("data-host-type")).findFirst().orElse(null));
+    assertEquals("ui-rev", hostType, "its host type's table");
     // From the moment its pool had it (the machine's stateSinceMs) to its row in the page: one clock, this machine's.
     long shownAfter = ((Number) browser.script(
         "const f = window.grangeUi.firstSeen.get('desk-box-1'); return f.atMs - f.sinceMs;")).longValue();
@@ -139,8 +139,8 @@ class PagesIT {
     browser.screenshot("build-queued");
 
     browser.open(node.base() + "/queues");
-    WebElement waiter = browser.await("b in the queue", d -> d.findElements(By.cssSelector("tr[data-build='" + b + "']")).stream().findFirst().orElse(null));
-    assertTrue(waiter.getText().contains("no machine free"), waiter.getText());
+    String waiter = browser.awaitText("b in the queue", By.cssSelector("tr[data-build='" + b + "']"), t -> true);
+    assertTrue(waiter.contains("no machine free"), waiter);
     browser.screenshot("queues");
     browser.assertNoConsoleErrors();
 
@@ -224,10 +224,11 @@ class PagesIT {
   @Order(4)
   void theDashboardShowsTheBuildsOfEachCommitByBuilderAndTheSameAsJson() throws Exception {
     browser.open(node.base() + "/dashboard");
-    WebElement ok = browser.await("the ok cell", d -> d.findElements(By.cssSelector("td.cell[data-builder='ui-gated'] a")).stream().findFirst().orElse(null));
+    String okHref = browser.await("the ok cell", d -> d.findElements(By.cssSelector("td.cell[data-builder='ui-gated'] a")).stream()
+        .map(a -> a.getAttribute("href")).findFirst().orElse(null));
     String failed = String.valueOf(browser.script("const c = document.querySelector(\"td.cell[data-builder='ui-fails']\"); return c ? c.dataset.state : '';"));
     assertEquals("failed", failed);
-    assertTrue(ok.getAttribute("href").contains("/builds/"), ok.getAttribute("href"));
+    assertTrue(okHref.contains("/builds/"), okHref);
     browser.screenshot("dashboard");
     browser.assertNoConsoleErrors();
     JsonNode grid = node.json("/dashboard?mode=json");
@@ -253,11 +254,10 @@ class PagesIT {
       browser.screenshot("page" + page.replace('/', '-'));
     }
     browser.open(node.base() + "/mirrors");
-    WebElement mirror = browser.await("the ui-repo mirror fetched",
-        d -> d.findElements(By.cssSelector("#mirrors tr[data-repo='ui-repo'][data-ok='yes']")).stream()
-            .filter(r -> !r.getText().contains("never fetched")).findFirst().orElse(null));
-    assertTrue(mirror.getText().contains("main"), mirror.getText());
-    assertTrue(mirror.getText().contains("on " + node.base()), "the node that runs the mirror: " + mirror.getText());
+    String mirror = browser.awaitText("the ui-repo mirror fetched",
+        By.cssSelector("#mirrors tr[data-repo='ui-repo'][data-ok='yes']"), t -> !t.contains("never fetched"));
+    assertTrue(mirror.contains("main"), mirror);
+    assertTrue(mirror.contains("on " + node.base()), "the node that runs the mirror: " + mirror);
     browser.screenshot("mirrors");
     browser.assertNoConsoleErrors();
     try {

@@ -34,7 +34,6 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.openqa.selenium.By;
-import org.openqa.selenium.WebElement;
 
 /**
  * A node whose host types come from a Kubernetes pool: fabric8's mock API server in CRUD mode
@@ -143,9 +142,8 @@ class KubernetesPoolIT {
     // The build page shows how it got its buildlet.
     try (Browser browser = Browser.start("kube-build")) {
       browser.open(node.base() + "/builds/" + id);
-      WebElement cell = browser.await("the attempt's stages", d -> d.findElements(By.cssSelector("#attempts td.stages")).stream()
-          .filter(c -> c.getText().startsWith("get_buildlet")).findFirst().orElse(null));
-      assertTrue(cell.getText().contains("create_instance") && cell.getText().contains("wait_agent"), cell.getText());
+      String cell = browser.awaitText("the attempt's stages", By.cssSelector("#attempts td.stages"), t -> t.startsWith("get_buildlet"));
+      assertTrue(cell.contains("create_instance") && cell.contains("wait_agent"), cell);
       browser.assertNoConsoleErrors();
     }
   }
@@ -159,10 +157,9 @@ class KubernetesPoolIT {
     // The pool page shows it too.
     try (Browser browser = Browser.start("kube-pools")) {
       browser.open(node.base() + "/");
-      WebElement row = browser.await("the kubernetes cloud pool's row",
-          d -> d.findElements(By.cssSelector("#cloud-pools tr[data-kind='kubernetes']")).stream()
-              .filter(r -> r.getText().contains("leaked 1")).findFirst().orElse(null));
-      assertTrue(row.getText().contains("of " + QUOTA), "instances of the quota: " + row.getText());
+      String row = browser.awaitText("the kubernetes cloud pool's row",
+          By.cssSelector("#cloud-pools tr[data-kind='kubernetes']"), t -> t.contains("leaked 1"));
+      assertTrue(row.contains("of " + QUOTA), "instances of the quota: " + row);
       browser.assertNoConsoleErrors();
     }
   }
