@@ -61,6 +61,9 @@ class NodeStartRefusalTest {
     IllegalArgumentException ns = assertThrows(IllegalArgumentException.class,
         () -> GrangeNode.start(config(hosts + "grange.pools.kubernetes.namespace = \"Not_A_Label\"")));
     assertTrue(ns.getMessage().contains("grange.pools.kubernetes.namespace"), ns.getMessage());
+    IllegalArgumentException backoff = assertThrows(IllegalArgumentException.class,
+        () -> GrangeNode.start(config(hosts + "grange.pools.kubernetes.create-backoff.quota = 0s")));
+    assertEquals("grange.pools.kubernetes.create-backoff.quota must be positive", backoff.getMessage());
     try (ServerSocket s = new ServerSocket()) {
       s.bind(new InetSocketAddress("127.0.0.1", port)); // the node never bound it
     }

@@ -119,11 +119,6 @@ public final class CloudPool
 
   private record ReconnectCheck(String name) implements Command {}
 
-  /** How long to wait before asking again for a host type whose instance could not be made. */
-  private static final Duration QUOTA_BACKOFF = Duration.ofSeconds(30);
-  private static final Duration REFUSED_BACKOFF = Duration.ofMinutes(5);
-  private static final Duration MAX_BACKOFF = Duration.ofMinutes(1);
-
   public static Behavior<Command> create(String kind, Map<String, HostTypeSpec> hosts, InstanceProvider provider, CloudPoolSettings settings,
       Peers peers, Clock clock) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new CloudPool(kind, hosts, provider, settings, peers, clock, ctx, timers)));
@@ -355,11 +350,7 @@ public final class CloudPool
   private ReplyEffect<CloudPoolEvents.Event, CloudPoolState> onCreateError(CloudPoolState s, CreateError c) {
     creating.remove(c.name());
     int n = failuresInARow.merge(c.hostType(), 1, Integer::sum);
-    Duration backoff = switch (c.kind()) {
-      case QUOTA -> QUOTA_BACKOFF;
-      case REFUSED -> REFUSED_BACKOFF;
-      case UNAVAILABLE -> Duration.ofMillis(Math.min(MAX_BACKOFF.toMillis(), 1000L << Math.min(6, n - 1)));
-    };
+    Duration backoff = settings.backoff().after(c.kind(), n);
     lastErrors.put(c.hostType(), c.kind().name().toLowerCase(java.util.Locale.ROOT) + ": " + c.message());
     backoffUntil.put(c.hostType(), clock.millis() + backoff.toMillis());
     timers.startSingleTimer("retry-" + c.hostType(), new Pump(), backoff);

@@ -17,12 +17,34 @@ import java.util.TreeMap;
  * @param maxLifetime an instance's delete-at: its creation plus this
  * @param patience how long a need that does not fit may be passed over by smaller ones
  * @param reconnectGrace how long an instance's agent may be away before the instance is deleted
+ * @param backoff how long a host type waits after a create failed, by the failure's kind
  * @param warm instances kept per host type even when idle
  * @param nodeUrls the URLs the instances' agents dial
  * @param masterKey derives each instance's key
  */
 public record CloudPoolSettings(Quota quota, double apiRate, Duration janitorEvery, Duration idleTimeout, Duration maxLifetime,
-    Duration patience, Duration reconnectGrace, Map<String, Integer> warm, List<String> nodeUrls, byte[] masterKey) {
+    Duration patience, Duration reconnectGrace, Backoff backoff, Map<String, Integer> warm, List<String> nodeUrls, byte[] masterKey) {
+  /**
+   * After a create failed, the host type asks again no sooner than this ({@code create-backoff}).
+   *
+   * @param quota the cloud's own quota was exhausted
+   * @param refused the cloud refused the request itself (a bad image, a bad machine type)
+   * @param unavailableMax the cloud could not be reached or failed: 1 s, doubling with each
+   *     failure in a row, at most this
+   */
+  public record Backoff(Duration quota, Duration refused, Duration unavailableMax) {
+    public static final Backoff DEFAULT = new Backoff(Duration.ofSeconds(30), Duration.ofMinutes(5), Duration.ofMinutes(1));
+
+    /** The wait after the {@code failures}-th failure in a row of {@code kind}. */
+    public Duration after(ProviderException.Kind kind, int failures) {
+      return switch (kind) {
+        case QUOTA -> quota;
+        case REFUSED -> refused;
+        case UNAVAILABLE -> Duration.ofMillis(Math.min(unavailableMax.toMillis(), 1000L << Math.min(16, Math.max(0, failures - 1))));
+      };
+    }
+  }
+
   public CloudPoolSettings {
     warm = Map.copyOf(warm);
     nodeUrls = List.copyOf(nodeUrls);
@@ -65,9 +87,11 @@ public record CloudPoolSettings(Quota quota, double apiRate, Duration janitorEve
       throw new IllegalArgumentException(at + ".api-rate must be positive");
     }
     List<String> urls = c.getStringList("node-urls");
+    Backoff backoff = new Backoff(positive(c, "create-backoff.quota", at), positive(c, "create-backoff.refused", at),
+        positive(c, "create-backoff.unavailable-max", at));
     return new CloudPoolSettings(new Quota(maxInstances, milli(c.getDouble("max-cpus"), at + ".max-cpus"), families), rate,
         positive(c, "janitor-interval", at), positive(c, "idle-timeout", at), positive(c, "max-lifetime", at), c.getDuration("patience"),
-        positive(c, "reconnect-grace", at), warm, urls.isEmpty() ? agentUrls : urls, masterKey);
+        positive(c, "reconnect-grace", at), backoff, warm, urls.isEmpty() ? agentUrls : urls, masterKey);
   }
 
   private static long milli(double cpus, String key) {

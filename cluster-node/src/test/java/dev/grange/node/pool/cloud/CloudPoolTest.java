@@ -57,7 +57,7 @@ class CloudPoolTest {
 
   private static CloudPoolSettings settings(Quota quota, double rate, Duration janitor, Map<String, Integer> warm) {
     return new CloudPoolSettings(quota, rate, janitor, Duration.ofMinutes(10), Duration.ofHours(6), Duration.ofMinutes(2),
-        Duration.ofMinutes(1), warm, List.of("ws://127.0.0.1:1"), MASTER);
+        Duration.ofMinutes(1), CloudPoolSettings.Backoff.DEFAULT, warm, List.of("ws://127.0.0.1:1"), MASTER);
   }
 
   private EventSourcedBehaviorTestKit<CloudPool.Command, CloudPoolEvents.Event, CloudPoolState> start(HostTypeSpec spec,
@@ -196,6 +196,20 @@ class CloudPoolTest {
   }
 
   @Test
+  void aFailedCreateWaitsTheBackoffOfItsKindAndAnUnavailableCloudDoublesItUpToTheMaximum() {
+    var b = new CloudPoolSettings.Backoff(Duration.ofSeconds(3), Duration.ofMinutes(7), Duration.ofSeconds(5));
+    assertEquals(Duration.ofSeconds(3), b.after(ProviderException.Kind.QUOTA, 9));
+    assertEquals(Duration.ofMinutes(7), b.after(ProviderException.Kind.REFUSED, 1));
+    List<Duration> unavailable = new ArrayList<>();
+    for (int n = 1; n <= 5; n++) {
+      unavailable.add(b.after(ProviderException.Kind.UNAVAILABLE, n));
+    }
+    assertEquals(List.of(Duration.ofSeconds(1), Duration.ofSeconds(2), Duration.ofSeconds(4), Duration.ofSeconds(5), Duration.ofSeconds(5)),
+        unavailable);
+    assertEquals(Duration.ofSeconds(5), b.after(ProviderException.Kind.UNAVAILABLE, 200), "no overflow after many failures");
+  }
+
+  @Test
   void whatItOwnsSurvivesARestartAndItsHostPoolsAreWoken() throws Exception {
     var pool = start(kube("k" + N.incrementAndGet(), 60_000, false), settings(new Quota(0, 0, Map.of()), 100, Duration.ofHours(1), Map.of()));
     provider.autoCreate = true;
@@ -214,7 +228,7 @@ class CloudPoolTest {
     String name = "k" + N.incrementAndGet();
     var pool = start(kube(name, 60_000, false),
         new CloudPoolSettings(new Quota(0, 0, Map.of()), 100, Duration.ofMillis(200), Duration.ZERO, Duration.ofHours(6),
-            Duration.ofMinutes(2), Duration.ofMinutes(1), Map.of(name, 1), List.of("ws://127.0.0.1:1"), MASTER));
+            Duration.ofMinutes(2), Duration.ofMinutes(1), CloudPoolSettings.Backoff.DEFAULT, Map.of(name, 1), List.of("ws://127.0.0.1:1"), MASTER));
     provider.autoCreate = true;
     pool.runCommand(new CloudPool.Needs(hostType, List.of(), Map.of()));
     String warm = provider.nextCreate().request().name();

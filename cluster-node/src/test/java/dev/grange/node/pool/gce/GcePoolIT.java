@@ -49,7 +49,7 @@ class GcePoolIT {
         }
         grange.pools.gce {
           project = "grange-test", endpoint = "%s", credentials-file = none, operation-poll-interval = 50ms, retry-delay = 50ms
-          max-instances = 3, max-cpus = 6, api-rate = 20, janitor-interval = 2s, idle-timeout = 4s
+          max-instances = 3, max-cpus = 6, api-rate = 20, janitor-interval = 2s, idle-timeout = 4s, create-backoff.quota = 3s
         }
         """.formatted(gce.endpoint());
     node = new TestNode("gcepool", farm).start();
@@ -96,7 +96,7 @@ class GcePoolIT {
     assertTrue(pools.get(0).get("lastErrors").get("gce-linux").asText().contains("quota"), pools.toString());
     gce.quotaRestored();
     JsonNode b = node.await("/api/v1/builds/" + id, TestNode::isOver, DEADLINE);
-    assertEquals("ok", b.get("state").asText(), "once quota is back (after the 30 s backoff): " + b);
+    assertEquals("ok", b.get("state").asText(), "once quota is back (after the 3 s backoff): " + b);
   }
 
   @Test
