@@ -23,8 +23,8 @@ public final class KubeApiUse {
 
   /** Where the pods of the Kubernetes host types run. */
   public static final List<Rule> POOL_NAMESPACE = List.of(
-      new Rule("", "pods", List.of("create", "delete", "get", "list", "watch")),
-      new Rule("", "secrets", List.of("create", "delete", "get", "list")));
+      new Rule("", "pods", List.of("create", "delete", "list", "watch")),
+      new Rule("", "secrets", List.of("create", "delete", "list")));
 
   /** Where the nodes run: cluster bootstrap finds its peers by their pods. */
   public static final List<Rule> NODE_NAMESPACE = List.of(

@@ -37,7 +37,7 @@ import org.slf4j.LoggerFactory;
 /**
  * The {@link InstanceProvider} of {@link PoolKind#KUBERNETES} host types: a pod and a Secret per
  * instance in one namespace, made with fabric8, using only what {@link KubeApiUse#POOL_NAMESPACE}
- * allows (pods: create, delete, get, list, watch; secrets: create, delete, get, list).
+ * allows (pods: create, delete, list, watch; secrets: create, delete, list).
  *
  * <p>{@link #create} makes the pod first ({@link PodRecipe}): its volume names a Secret that does
  * not exist yet, which the kubelet waits for. Then the Secret, owned by the pod's uid, so that the
