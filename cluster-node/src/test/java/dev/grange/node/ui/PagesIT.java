@@ -160,7 +160,8 @@ class PagesIT {
     browser.await("b's first line", d -> d.findElement(By.id("log")).getText().contains("first line"));
     HttpResponse<String> early = node.get("/api/v1/builds/" + b + "/failure");
     assertEquals(409, early.statusCode(), early.body()); // what failed is known when it is over
-    assertTrue(!browser.driver().findElement(By.id("log")).getText().contains("second line"), "the second line is not written yet");
+    assertTrue(!browser.await("the log's text", d -> d.findElement(By.id("log")).getText()).contains("second line"),
+        "the second line is not written yet");
     browser.driver().switchTo().window(gridTab);
     awaitGridCell(b, "running");
     browser.driver().switchTo().window(buildTab);
@@ -188,7 +189,7 @@ class PagesIT {
     assertEquals("ok", durations.get("builds").get(0).get("state").asText());
     browser.open(node.base() + "/builders");
     browser.await("the durations chart of ui-gated", d -> Long.valueOf(2).equals(browser.script("return window.grangeUi.durations['ui-gated'];")));
-    String label = browser.driver().findElement(By.cssSelector("tr[data-builder='ui-gated']")).getText();
+    String label = browser.await("the ui-gated row's text", d -> d.findElement(By.cssSelector("tr[data-builder='ui-gated']")).getText());
     assertTrue(label.contains("last ") && label.contains("(ok)"), label);
     assertEquals(404, node.get("/api/v1/builders/no-such/durations").statusCode());
     assertEquals(400, node.get("/api/v1/builders/ui-gated/durations?limit=0").statusCode());
@@ -238,7 +239,7 @@ class PagesIT {
     assertEquals("ok", cells.get("ui-gated").get("state").asText(), grid.toString());
     assertEquals("failed", cells.get("ui-fails").get("state").asText(), grid.toString());
     assertEquals("Test", grid.get("commits").get(0).get("author").asText(), "the commit's author, by name only");
-    String row = browser.driver().findElement(By.cssSelector("#grid tbody tr")).getText();
+    String row = browser.await("the grid's first row's text", d -> d.findElement(By.cssSelector("#grid tbody tr")).getText());
     assertTrue(row.contains("Test") && !row.contains("t@example.com"), row);
   }
 
