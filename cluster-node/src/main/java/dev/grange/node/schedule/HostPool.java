@@ -264,6 +264,12 @@ public final class HostPool
         })
         .onCommand(CloudWake.class, (s, c) -> {
           lastNeeds = null;
+          // The cloud pool (restarted, or moved) knows its instances, not whose agents are here.
+          for (Machine m : machines.values()) {
+            if (m.info().instance() != null) {
+              tellCloud(new CloudPool.AgentConnected(m.info().instance()));
+            }
+          }
           demand(s);
           return Effect().noReply();
         })

@@ -369,6 +369,19 @@ class HostPoolTest {
   }
 
   @Test
+  void aWokenCloudPoolHearsAgainWhichOfItsInstancesHaveTheirAgentHere() {
+    pool = start(kube(false));
+    TestProbe<dev.grange.node.pool.cloud.CloudPool.Command> cloud = peers.cloud("kubernetes");
+    pool.runCommand(new HostPool.BuildletUp(cloudInfo("a1", "grange-i1"), true, null));
+    pool.runCommand(new HostPool.BuildletUp(new BuildletInfo("r1", hostType, "host-r1", 1, null, "linux", "amd64", 2, "/work",
+        "pekko://node", 0), true, null));
+    receiveUntil(cloud, new dev.grange.node.pool.cloud.CloudPool.AgentConnected("grange-i1")::equals);
+    // The cloud pool restarted (or moved) and knows only what it persisted: not whose agent is connected.
+    pool.runCommand(new HostPool.CloudWake());
+    receiveUntil(cloud, new dev.grange.node.pool.cloud.CloudPool.AgentConnected("grange-i1")::equals);
+  }
+
+  @Test
   void aFreshCloudMachineNotYetIdleStillCountsForTheBuildItWillServe() {
     pool = start(kube(false));
     TestProbe<dev.grange.node.pool.cloud.CloudPool.Command> cloud = peers.cloud("kubernetes");

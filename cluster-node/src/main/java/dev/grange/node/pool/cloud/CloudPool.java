@@ -109,6 +109,8 @@ public final class CloudPool
 
   private record DeleteError(String name, String message) implements Command {}
 
+  private record RetryDelete(String name) implements Command {}
+
   private record Listed(List<Instance> instances) implements Command {}
 
   private record ListError(String message) implements Command {}
@@ -139,6 +141,8 @@ public final class CloudPool
   private final Map<String, String> lastErrors = new HashMap<>();
   private final Map<String, Long> backoffUntil = new HashMap<>();
   private final Map<String, Integer> failuresInARow = new HashMap<>();
+  /** Failed delete calls in a row, per instance still to delete. */
+  private final Map<String, Integer> deleteFailures = new HashMap<>();
   private final Set<String> creating = new HashSet<>();
   private final Set<String> deleting = new HashSet<>();
   private final ArrayDeque<String> toDelete = new ArrayDeque<>();
@@ -185,6 +189,11 @@ public final class CloudPool
     for (Owned o : s.owned().values()) {
       if (o.phase() == Phase.DELETING) {
         toDelete.add(o.name());
+      } else if (o.phase() == Phase.CONNECTED) {
+        // Whether its agent is still there is the host pools' to say (they tell it again when
+        // woken, below): one that does not come back within the grace holds no quota for long.
+        away.add(o.name());
+        timers.startSingleTimer("reconnect-" + o.name(), new ReconnectCheck(o.name()), settings.reconnectGrace());
       } else if (o.phase() == Phase.CREATING || o.phase() == Phase.BOOTING) {
         HostTypeSpec spec = hosts.get(o.hostType());
         long boot = spec == null ? 0 : spec.bootTimeoutMs();
@@ -234,6 +243,7 @@ public final class CloudPool
         .onCommand(CreateError.class, this::onCreateError)
         .onCommand(DeleteDone.class, this::onDeleted)
         .onCommand(DeleteError.class, this::onDeleteError)
+        .onCommand(RetryDelete.class, this::onRetryDelete)
         .onCommand(Listed.class, this::onListed)
         .onCommand(ListError.class, (s, c) -> {
           ctx.getLog().warn("Cloud pool [{}]: cannot list its instances: {}", kind, c.message());
@@ -452,6 +462,8 @@ public final class CloudPool
 
   private ReplyEffect<CloudPoolEvents.Event, CloudPoolState> onDeleted(CloudPoolState s, DeleteDone c) {
     deleting.remove(c.name());
+    deleteFailures.remove(c.name());
+    timers.cancel("delete-" + c.name());
     seen.remove(c.name());
     retiring.remove(c.name());
     if (!s.owned().containsKey(c.name())) {
@@ -461,9 +473,30 @@ public final class CloudPool
     return Effect().persist(new CloudPoolEvents.Gone(c.name(), clock.millis())).thenNoReply();
   }
 
+  /**
+   * A delete call failed: the instance is still in the cloud, so it is asked again, 1 s after the
+   * first failure and doubling up to {@code create-backoff.unavailable-max}, until it is gone.
+   */
   private ReplyEffect<CloudPoolEvents.Event, CloudPoolState> onDeleteError(CloudPoolState s, DeleteError c) {
     deleting.remove(c.name());
-    ctx.getLog().warn("Cloud pool [{}]: deleting [{}] failed, the janitor tries again: {}", kind, c.name(), c.message());
+    int n = deleteFailures.merge(c.name(), 1, Integer::sum);
+    Duration again = settings.backoff().after(ProviderException.Kind.UNAVAILABLE, n);
+    Owned o = s.owned().get(c.name());
+    if (o != null) {
+      lastErrors.put(o.hostType(), "deleting " + c.name() + " failed: " + c.message());
+    }
+    ctx.getLog().warn("Cloud pool [{}]: deleting [{}] failed ({} in a row), again in {} ms: {}", kind, c.name(), n, again.toMillis(),
+        c.message());
+    timers.startSingleTimer("delete-" + c.name(), new RetryDelete(c.name()), again);
+    return Effect().noReply();
+  }
+
+  private ReplyEffect<CloudPoolEvents.Event, CloudPoolState> onRetryDelete(CloudPoolState s, RetryDelete c) {
+    Owned o = s.owned().get(c.name());
+    if (o != null && o.phase() == Phase.DELETING && !deleting.contains(c.name()) && !toDelete.contains(c.name())) {
+      toDelete.add(c.name());
+      pumpDeletes(s);
+    }
     return Effect().noReply();
   }
 

@@ -119,7 +119,7 @@ class CloudPoolTest {
     FakeProvider.Delete d = provider.nextDelete();
     assertEquals(c.request().name(), d.instance().name(), "the instance that never booted");
     FakeProvider.Create again = provider.nextCreate();
-    assertEquals("b1", again.request().name().isEmpty() ? "" : "b1", "a second instance for the same build");
+    assertFalse(again.request().name().equals(c.request().name()), "a second instance, not the first asked again");
     CloudPool.View v = view(pool);
     assertEquals(1L, v.deletions().get("boot-timeout"));
     assertTrue(v.instances().stream().anyMatch(o -> o.name().equals(again.request().name()) && o.forBuild().equals("b1")), v.toString());
@@ -207,6 +207,59 @@ class CloudPoolTest {
     assertEquals(List.of(Duration.ofSeconds(1), Duration.ofSeconds(2), Duration.ofSeconds(4), Duration.ofSeconds(5), Duration.ofSeconds(5)),
         unavailable);
     assertEquals(Duration.ofSeconds(5), b.after(ProviderException.Kind.UNAVAILABLE, 200), "no overflow after many failures");
+  }
+
+  private static CloudPoolSettings quick(Duration reconnectGrace, Duration deleteBackoffMax) {
+    return new CloudPoolSettings(new Quota(0, 0, Map.of()), 100, Duration.ofHours(1), Duration.ofMinutes(10), Duration.ofHours(6),
+        Duration.ofMinutes(2), reconnectGrace, new CloudPoolSettings.Backoff(Duration.ofSeconds(30), Duration.ofMinutes(5), deleteBackoffMax),
+        Map.of(), List.of("ws://127.0.0.1:1"), MASTER);
+  }
+
+  @Test
+  void aDeleteThatFailsIsAskedAgainUntilTheInstanceIsGone() throws Exception {
+    var pool = start(kube("k" + N.incrementAndGet(), 60_000, false), quick(Duration.ofMinutes(1), Duration.ofMillis(200)));
+    provider.autoCreate = true;
+    provider.autoDelete = false;
+    pool.runCommand(new CloudPool.Needs(hostType, waiting("b1"), Map.of()));
+    String name = provider.nextCreate().request().name();
+    pool.runCommand(new CloudPool.AgentConnected(name));
+    pool.runCommand(new CloudPool.Release(name, CloudPoolState.Reason.HERMETIC, "served its one build"));
+    FakeProvider.Delete first = provider.nextDelete();
+    assertEquals(name, first.instance().name());
+    first.done().completeExceptionally(new ProviderException(ProviderException.Kind.UNAVAILABLE, "503 from the API server"));
+    FakeProvider.Delete second = provider.nextDelete();
+    assertEquals(name, second.instance().name(), "the same instance, asked again");
+    assertTrue(view(pool).lastErrors().get(hostType).contains("deleting " + name + " failed: 503 from the API server"),
+        view(pool).toString());
+    second.done().completeExceptionally(new ProviderException(ProviderException.Kind.UNAVAILABLE, "503 again"));
+    FakeProvider.Delete third = provider.nextDelete();
+    assertEquals(name, third.instance().name());
+    third.done().complete(null);
+    testKit.createTestProbe().awaitAssert(Duration.ofSeconds(10), () -> {
+      assertFalse(pool.getState().owned().containsKey(name), "the instance gone from what the pool owns");
+      return null;
+    });
+  }
+
+  @Test
+  void afterARestartAConnectedInstanceWhoseAgentDoesNotComeBackIsDeletedAtTheReconnectGrace() throws Exception {
+    var pool = start(kube("k" + N.incrementAndGet(), 60_000, false), quick(Duration.ofMillis(300), Duration.ofSeconds(1)));
+    provider.autoCreate = true;
+    pool.runCommand(new CloudPool.Needs(hostType, waiting("b1", "b2"), Map.of()));
+    String gone = provider.nextCreate().request().name();
+    String back = provider.nextCreate().request().name();
+    pool.runCommand(new CloudPool.AgentConnected(gone));
+    pool.runCommand(new CloudPool.AgentConnected(back));
+    pool.restart();
+    assertEquals(Phase.CONNECTED, pool.getState().owned().get(gone).phase());
+    // Its host pool, woken, tells of the agent that is still here; of the other, nothing.
+    receiveUntil(peers.pool(hostType), m -> m instanceof HostPool.CloudWake);
+    pool.runCommand(new CloudPool.AgentConnected(back));
+    FakeProvider.Delete d = provider.nextDelete();
+    assertEquals(gone, d.instance().name(), "the instance whose agent is not back");
+    CloudPool.View v = view(pool);
+    assertEquals(1L, v.deletions().get("agent-gone"), v.toString());
+    assertEquals(Phase.CONNECTED, pool.getState().owned().get(back).phase(), "the one whose agent is here stays");
   }
 
   @Test
