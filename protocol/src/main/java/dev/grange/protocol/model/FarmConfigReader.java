@@ -211,7 +211,10 @@ final class FarmConfigReader {
     String image = g.nonEmptyString("image", null, "the boot image that runs the agent");
     List<String> zones = g.nonEmptyStringList("zones", "e.g. [us-central1-a]", "zone");
     Integer diskGb = g.atLeast("disk-gb", GcePoolSpec.DEFAULT_DISK_GB, 1, null);
-    Integer cpus = g.atLeast("cpus", GcePoolSpec.DEFAULT_CPUS, 1, null);
+    // What one VM counts against the quota: the machine type's vCPUs unless told otherwise.
+    java.util.OptionalInt named = machineType == null ? java.util.OptionalInt.of(1) : GcePoolSpec.vcpusOf(machineType);
+    Integer cpus = g.atLeast("cpus", named.isPresent() ? named.getAsInt() : null, 1,
+        "the machine type " + machineType + " does not say its vCPUs: set them");
     if (problems.size() != before) {
       return Optional.empty();
     }

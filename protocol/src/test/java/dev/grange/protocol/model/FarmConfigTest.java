@@ -129,7 +129,7 @@ class FarmConfigTest {
     assertEquals(List.of(), pods.env());
     GcePoolSpec vms = farm.host("vms").orElseThrow().gce();
     assertEquals(10, vms.diskGb());
-    assertEquals(1, vms.cpus());
+    assertEquals(2, vms.cpus(), "an e2-small's 2 shared vCPUs, from its name");
 
     BuilderSpec b = farm.builder("b").orElseThrow();
     assertEquals(List.of(), b.repos());
@@ -213,5 +213,19 @@ class FarmConfigTest {
         () ->
             new FarmConfig(
                 Map.of(), Map.of("linux-amd64", load(FULL).builder("linux-amd64").orElseThrow())));
+  }
+
+  @Test
+  void aGceMachineTypeSaysItsVcpusByItsName() {
+    Map<String, Integer> named = new java.util.LinkedHashMap<>();
+    for (String t : List.of("e2-standard-8", "n2-highmem-16", "n2d-highcpu-224", "c3-standard-22-lssd", "m1-ultramem-40",
+        "custom-6-24576", "n2-custom-4-32768-ext", "e2-medium", "g1-small")) {
+      named.put(t, GcePoolSpec.vcpusOf(t).orElse(-1));
+    }
+    assertEquals(Map.of("e2-standard-8", 8, "n2-highmem-16", 16, "n2d-highcpu-224", 224, "c3-standard-22-lssd", 22,
+        "m1-ultramem-40", 40, "custom-6-24576", 6, "n2-custom-4-32768-ext", 4, "e2-medium", 2, "g1-small", 1), named);
+    for (String t : List.of("a2-highgpu-1g", "ct5lp-hightpu-4t", "e2-standard-0", "e2-standard", "standard-8", "")) {
+      assertTrue(GcePoolSpec.vcpusOf(t).isEmpty(), t);
+    }
   }
 }

@@ -313,6 +313,16 @@ class FarmConfigValidationTest {
   }
 
   @Test
+  void aGceMachineTypeWhoseNameDoesNotSayItsVcpusNeedsThemSet() {
+    assertEquals(
+        List.of("grange.hosts.gpu.gce.cpus: missing required key (the machine type a2-highgpu-1g does not say its vCPUs: set them)"),
+        problems("grange.hosts.gpu { pool = gce, gce { machine-type = a2-highgpu-1g, image = img, zones = [z] } }"));
+    FarmConfig set = FarmConfig.fromConfig(ConfigFactory.parseString(
+        "grange.hosts.gpu { pool = gce, gce { machine-type = a2-highgpu-1g, image = img, zones = [z], cpus = 12 } }").resolve());
+    assertEquals(12, set.host("gpu").orElseThrow().gce().cpus());
+  }
+
+  @Test
   void sectionThatIsNotAnObjectIsRefused() {
     assertEquals(
         List.of("grange.hosts: must be an object of host types by name, got [\"a\"]"),
