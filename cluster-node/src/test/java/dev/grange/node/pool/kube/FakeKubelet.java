@@ -42,7 +42,7 @@ import org.slf4j.LoggerFactory;
  * (status 0) or Failed, as with {@code restartPolicy: Never}; when the pod is deleted (or gets a
  * deletion timestamp) it stops the agent: SIGTERM, then SIGKILL after {@code killAfter}.
  *
- * <p>{@link #behave} makes the pods of a host type never boot (Pending for ever, no process),
+ * <p>{@link #behave} (or {@link #behaveNext}, for the next few only) makes the pods of a host type never boot (Pending for ever, no process),
  * fail at once (Failed, exit code 1) or be stuck pulling their image (ImagePullBackOff). Each
  * agent gets a directory {@code <dir>/<pod>/} with its mounted files ({@code etc-grange/key},
  * {@code etc-grange/node-urls}), workdir, spool and {@code agent.log}.
@@ -77,6 +77,8 @@ public final class FakeKubelet implements AutoCloseable {
   private final ScheduledExecutorService thread;
   private final Map<String, Behaviour> behaviours = new ConcurrentHashMap<>();
   private volatile Behaviour fallback = Behaviour.BOOT;
+  /** Behaviours for the next pods of a host type, one each, before {@link #behaviours} again. */
+  private final Map<String, java.util.Queue<Behaviour>> upcoming = new ConcurrentHashMap<>();
   /** On the kubelet's thread only: the pods seen and what was done with them. */
   private final Map<String, Seen> pods = new HashMap<>();
   private final Map<String, Agent> agents = new ConcurrentHashMap<>();
@@ -140,6 +142,15 @@ public final class FakeKubelet implements AutoCloseable {
   /** What to do with the pods of {@code hostType} that appear from now on. */
   public FakeKubelet behave(String hostType, Behaviour b) {
     behaviours.put(hostType, b);
+    return this;
+  }
+
+  /** What to do with the next {@code count} pods of {@code hostType}; then as before. */
+  public FakeKubelet behaveNext(String hostType, Behaviour b, int count) {
+    java.util.Queue<Behaviour> q = upcoming.computeIfAbsent(hostType, h -> new java.util.concurrent.ConcurrentLinkedQueue<>());
+    for (int i = 0; i < count; i++) {
+      q.add(b);
+    }
     return this;
   }
 
@@ -233,7 +244,9 @@ public final class FakeKubelet implements AutoCloseable {
     Seen s = pods.computeIfAbsent(name, n -> {
       Seen fresh = new Seen();
       String hostType = pod.getMetadata().getLabels().get(KubeApiUse.LABEL_HOST_TYPE);
-      fresh.behaviour = behaviours.getOrDefault(hostType == null ? "" : hostType, fallback);
+      java.util.Queue<Behaviour> next = upcoming.get(hostType == null ? "" : hostType);
+      Behaviour once = next == null ? null : next.poll();
+      fresh.behaviour = once != null ? once : behaviours.getOrDefault(hostType == null ? "" : hostType, fallback);
       return fresh;
     });
     s.pod = pod;

@@ -167,9 +167,11 @@ class KubernetesPoolIT {
   @Test
   @Order(3)
   void aPodWhoseAgentNeverConnectsIsDeletedAtItsBootTimeoutAndAnotherIsMade() throws Exception {
+    long requestedBefore = node.json("/api/v1/cloud-pools").get(0).get("requested").asLong();
     String id = submit("kube-stuck");
-    JsonNode pools = node.await("/api/v1/cloud-pools", j -> j.get(0).path("deletions").path("boot-timeout").asLong() >= 1, DEADLINE);
-    assertTrue(pools.get(0).get("requested").asLong() >= 2, pools.toString());
+    JsonNode pools = node.await("/api/v1/cloud-pools", j -> j.get(0).path("deletions").path("boot-timeout").asLong() >= 1
+        && j.get(0).get("requested").asLong() >= requestedBefore + 2, DEADLINE);
+    assertEquals(1, pools.get(0).path("deletions").path("boot-timeout").asLong(), "one pod timed out, its successor not yet: " + pools);
     node.await("/api/v1/cloud-pools", j -> count(j.get(0).get("instances"), "kube-never") >= 1, DEADLINE);
     JsonNode queue = node.json("/api/v1/queues");
     String why = waiterWhy(queue, id);
@@ -180,6 +182,22 @@ class KubernetesPoolIT {
 
   @Test
   @Order(4)
+  void aPodThatFailsIsDeletedAndItsBuildRunsOnAnother() throws Exception {
+    node.await("/api/v1/cloud-pools", j -> count(j.get(0).get("instances"), "kube-linux") == 0, DEADLINE); // no idle pod to take
+    long failedBefore = node.json("/api/v1/cloud-pools").get(0).path("deletions").path("failed").asLong();
+    kubelet.behaveNext("kube-linux", FakeKubelet.Behaviour.FAIL, 1);
+    String id = submit("kube-hello");
+    JsonNode b = node.await("/api/v1/builds/" + id, TestNode::isOver, DEADLINE);
+    assertEquals("ok", b.get("state").asText(), b.toString());
+    assertEquals("hello from a pod\n", log(id));
+    JsonNode pools = node.json("/api/v1/cloud-pools");
+    assertEquals(failedBefore + 1, pools.get(0).path("deletions").path("failed").asLong(), "the failed pod, deleted: " + pools);
+    String ranOn = b.get("attempts").get(0).get("hostname").asText();
+    assertTrue(kubelet.agent(ranOn).isPresent(), "it ran on a pod that booted, " + ranOn);
+  }
+
+  @Test
+  @Order(5)
   void fiftyBuildsAtOnceNeverHaveMorePodsThanTheQuotaAndAllRun() throws Exception {
     mostAtOnce.set(live.size());
     List<String> ids = new ArrayList<>();
