@@ -93,8 +93,11 @@ public final class GrangeNode extends AllDirectives {
       String httpUrl = "http://" + (httpHost.contains(":") && !httpHost.startsWith("[") ? "[" + httpHost + "]" : httpHost) + ":"
           + settings.httpPort();
       MirrorsHere mirrorsHere = new MirrorsHere();
+      dev.grange.node.source.ServeLimit serving = new dev.grange.node.source.ServeLimit(
+          system.dispatchers().lookup(DispatcherSelector.fromConfig("grange.serve-dispatcher")), config.getInt("grange.serve.max-admitted"));
       Sources sources = new Sources(settings.varDir().resolve("sources"),
-          url -> settings.farm().repoWithUrl(url).flatMap(r -> mirrorsHere.dir(r.name())));
+          url -> settings.farm().repoWithUrl(url).flatMap(r -> mirrorsHere.dir(r.name())))
+          .limitArchives(config.getBytes("grange.serve.archives-max"));
       ClusterSharding sharding = ClusterSharding.get(system);
 
       ActorRef<LocalPool.Command> localPool =
@@ -153,8 +156,8 @@ public final class GrangeNode extends AllDirectives {
           new DashboardRoutes(index, settings.farm(), health).route(),
           new dev.grange.node.api.MirrorRoutes(sharding, settings.farm(), apiSettings.askTimeout()).route(),
           new dev.grange.node.api.WebhookRoutes(sharding, settings.farm()).route(),
-          new SourceRoutes(settings.farm(), sources, blocking).route(),
-          new dev.grange.node.source.GitHttpRoutes(settings.farm(), mirrorsHere, sources, blocking).route(), api.route(), new WebUi().route(), shell.root());
+          new SourceRoutes(settings.farm(), sources, serving).route(),
+          new dev.grange.node.source.GitHttpRoutes(settings.farm(), mirrorsHere, sources, serving).route(), api.route(), new WebUi().route(), shell.root());
       ServerBinding binding =
           Http.get(system)
               .newServerAt(settings.httpInterface(), settings.httpPort())

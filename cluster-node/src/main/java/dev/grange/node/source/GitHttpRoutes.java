@@ -44,25 +44,32 @@ import org.slf4j.LoggerFactory;
  * pack, streamed as JGit's {@link UploadPack} writes it, on the blocking executor), served from
  * the repository's bare mirror on this node ({@code var/mirrors/<repo>.git}). Pushing ({@code
  * git-receive-pack}) and the dumb protocol are refused with 403; an unknown repository is 404; a
- * mirror not on this node's disk (its {@code RepoMirror} runs on another node, or has not fetched
- * yet) is 503.
+ * repository whose {@code RepoMirror} does not run here (or has not fetched yet) is served from
+ * this node's source cache ({@link Sources#openToServe}: fetched from upstream, 502 when that
+ * fails and nothing is cached). Everything runs on the serving executor ({@link ServeLimit}): 503
+ * when too many requests are in hand. A request body is at most 16 MiB, and as much again gzip'd
+ * or not once inflated.
  */
 public final class GitHttpRoutes extends AllDirectives {
   private static final Logger log = LoggerFactory.getLogger(GitHttpRoutes.class);
   private static final long MAX_REQUEST = 16L * 1024 * 1024;
+  /** A pack response not sent by then never will be. */
+  private static final java.time.Duration UNSENT_AFTER = java.time.Duration.ofMinutes(1);
   private static final ContentType ADVERTISEMENT = ContentTypes.parse("application/x-git-upload-pack-advertisement");
   private static final ContentType RESULT = ContentTypes.parse("application/x-git-upload-pack-result");
 
   private final FarmConfig farm;
   private final MirrorsHere here;
   private final Sources sources;
+  private final ServeLimit serving;
   private final Executor blocking;
 
-  public GitHttpRoutes(FarmConfig farm, MirrorsHere here, Sources sources, Executor blocking) {
+  public GitHttpRoutes(FarmConfig farm, MirrorsHere here, Sources sources, ServeLimit serving) {
     this.farm = farm;
     this.here = here;
     this.sources = sources;
-    this.blocking = blocking;
+    this.serving = serving;
+    this.blocking = serving.executor();
   }
 
   public Route route() {
@@ -126,7 +133,7 @@ public final class GitHttpRoutes extends AllDirectives {
   }
 
   private CompletionStage<HttpResponse> refs(String name) {
-    return CompletableFuture.supplyAsync(() -> {
+    return serving.run("the refs of " + name, () -> {
       Object r = repository(name);
       if (r instanceof HttpResponse refusal) {
         return refusal;
@@ -143,32 +150,83 @@ public final class GitHttpRoutes extends AllDirectives {
       } catch (IOException e) {
         return ApiErrors.response(StatusCodes.INTERNAL_SERVER_ERROR, "internal", "refs of " + name + ": " + e.getMessage());
       }
-    }, blocking);
+    });
   }
 
   private Route upload(String name, String encoding) {
-    return entity(Unmarshaller.entityToByteString(), body -> onSuccess(CompletableFuture.supplyAsync(() -> repository(name), blocking), r -> {
-      if (r instanceof HttpResponse refusal) {
-        return complete(refusal);
+    return entity(Unmarshaller.entityToByteString(), body -> {
+      if (!serving.tryAdmit()) {
+        return complete(serving.busy("the fetch of " + name));
       }
-      Repository repo = (Repository) r;
-      var source = StreamConverters.asOutputStream().mapMaterializedValue(out -> {
-        blocking.execute(() -> serve(repo, name, body, encoding, out));
+      // Admitted until the pack is written (or the request refused).
+      CompletableFuture<Object> opened;
+      try {
+        opened = CompletableFuture.supplyAsync(() -> repository(name), blocking);
+      } catch (RuntimeException rejected) {
+        serving.release();
+        throw rejected;
+      }
+      return onSuccess(opened.whenComplete((r, err) -> {
+        if (err != null || r instanceof HttpResponse) {
+          serving.release();
+        }
+      }), r -> upload(name, encoding, body, r));
+    });
+  }
+
+  private Route upload(String name, String encoding, ByteString body, Object r) {
+    if (r instanceof HttpResponse refusal) {
+      return complete(refusal);
+    }
+    Repository repo = (Repository) r;
+    // The pack is written once the response's stream starts; a response never sent (the client
+    // gone first) never starts it: then the repository and the admission are let go here.
+    java.util.concurrent.atomic.AtomicBoolean claimed = new java.util.concurrent.atomic.AtomicBoolean();
+    CompletableFuture.delayedExecutor(UNSENT_AFTER.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS, blocking).execute(() -> {
+      if (claimed.compareAndSet(false, true)) {
+        repo.close();
+        serving.release();
+      }
+    });
+    var source = StreamConverters.asOutputStream().mapMaterializedValue(out -> {
+      if (!claimed.compareAndSet(false, true)) {
+        out.close();
         return NotUsed.getInstance();
+      }
+      blocking.execute(() -> {
+        try {
+          serve(repo, name, body, encoding, out);
+        } finally {
+          serving.release();
+        }
       });
-      return complete(HttpResponse.create().withEntity(HttpEntities.createChunked(RESULT, source))
-          .addHeader(RawHeader.create("Cache-Control", "no-cache")));
-    }));
+      return NotUsed.getInstance();
+    });
+    return complete(HttpResponse.create().withEntity(HttpEntities.createChunked(RESULT, source))
+        .addHeader(RawHeader.create("Cache-Control", "no-cache")));
+  }
+
+  /**
+   * The request's bytes, inflated when gzip'd: at most {@code max} of them either way (a small
+   * gzip'd body may inflate to anything); reading past that fails.
+   */
+  static InputStream requestBody(ByteString body, String encoding, long max) throws IOException {
+    InputStream in = body.iterator().asInputStream();
+    if (!encoding.equalsIgnoreCase("gzip")) {
+      return in;
+    }
+    return new org.eclipse.jgit.util.io.LimitedInputStream(new GZIPInputStream(in), max) {
+      @Override
+      protected void limitExceeded() throws IOException {
+        throw new IOException("the inflated request is over " + max + " bytes");
+      }
+    };
   }
 
   /** Blocking: the pack for the client's wants and haves, written as it is made. */
   private static void serve(Repository repo, String name, ByteString body, String encoding, OutputStream out) {
     try (repo; out) {
-      InputStream in = body.iterator().asInputStream();
-      if (encoding.equalsIgnoreCase("gzip")) {
-        in = new GZIPInputStream(in);
-      }
-      uploadPack(repo).upload(in, out, null);
+      uploadPack(repo).upload(requestBody(body, encoding, MAX_REQUEST), out, null);
     } catch (Exception e) {
       // The client sees the stream end early; git reports the broken pack.
       log.warn("git-upload-pack of [{}] failed: {}", name, e.toString());

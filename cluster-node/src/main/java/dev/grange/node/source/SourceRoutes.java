@@ -7,7 +7,6 @@ import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.Executor;
 import java.util.regex.Pattern;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
@@ -26,19 +25,20 @@ import org.apache.pekko.http.javadsl.server.Route;
  * at a commit, the same bytes every time ({@link Sources#archive}: built once per commit on this
  * node, from its source cache, fetching upstream when the commit is new to it), streamed from the
  * file. Unknown repository 404; rev missing or not a full hex sha 400; a commit the repository
- * does not have 404; upstream unreachable for a commit not cached 502.
+ * does not have 404; upstream unreachable for a commit not cached 502; too many requests in hand
+ * 503 ({@link ServeLimit}: the archives are made on the serving executor, not the mirrors').
  */
 public final class SourceRoutes extends AllDirectives {
   private static final java.time.Duration ARCHIVE_TIMEOUT = java.time.Duration.ofMinutes(10);
 
   private final FarmConfig farm;
   private final Sources sources;
-  private final Executor blocking;
+  private final ServeLimit serving;
 
-  public SourceRoutes(FarmConfig farm, Sources sources, Executor blocking) {
+  public SourceRoutes(FarmConfig farm, Sources sources, ServeLimit serving) {
     this.farm = farm;
     this.sources = sources;
-    this.blocking = blocking;
+    this.serving = serving;
   }
 
   /** Where this route serves {@code repo} (a configured name) at {@code sha}. */
@@ -58,15 +58,15 @@ public final class SourceRoutes extends AllDirectives {
       return done(ApiErrors.response(StatusCodes.NOT_FOUND, "unknown_repo", "no repository " + name + " (see GET /api/v1/mirrors)"));
     }
     if (!Revs.isFullSha(rev)) {
-      return done(ApiErrors.response(StatusCodes.BAD_REQUEST, "bad_rev", "rev must be a full 40-character lower-case hex sha"));
+      return done(ApiErrors.response(StatusCodes.BAD_REQUEST, "bad_rev", "rev must be a full 40-character hex sha"));
     }
-    return CompletableFuture.supplyAsync(() -> {
+    return serving.run("the archive of " + name, () -> {
       try {
-        return sources.archive(repo.url(), rev);
-      } catch (SourceException e) {
-        throw new CompletionException(e);
+        return ok(name, rev, sources.archive(repo.url(), rev));
+      } catch (SourceException | RuntimeException e) {
+        return refused(name, rev, e);
       }
-    }, blocking).handle((file, err) -> err == null ? ok(name, rev, file) : refused(name, rev, err));
+    });
   }
 
   private static HttpResponse ok(String name, String rev, Path file) {

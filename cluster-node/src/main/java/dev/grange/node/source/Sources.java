@@ -47,8 +47,9 @@ import org.slf4j.LoggerFactory;
  * source, {@code /src}) is read from there first, so it is not fetched a second time into the
  * cache.
  *
- * <p>Plain blocking code: callers run it on a blocking dispatcher. Thread-safe. Nothing here is
- * ever evicted; pruning the cache directory is left to the operator.
+ * <p>Plain blocking code: callers run it on a blocking dispatcher. Thread-safe. Archives are kept
+ * within {@link #limitArchives} (least recently served deleted first, {@link ArchiveCache}); the
+ * cache's bare mirrors are not evicted (one per remote repository built from).
  */
 public final class Sources {
 
@@ -77,6 +78,7 @@ public final class Sources {
   private final KnownMirrors known;
   private final ConcurrentHashMap<String, Mirror> mirrors = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<Path, CompletableFuture<Path>> archiving = new ConcurrentHashMap<>();
+  private volatile long archivesMaxBytes = Long.MAX_VALUE;
 
   public Sources(Path cacheDir) {
     this(cacheDir, KnownMirrors.NONE);
@@ -97,6 +99,18 @@ public final class Sources {
     this.minFetchInterval = minFetchInterval;
     this.fetchTimeout = fetchTimeout;
     this.known = known;
+  }
+
+  /**
+   * Keeps the archives within {@code maxBytes} from now on, the least recently served deleted
+   * first ({@code grange.serve.archives-max}); unbounded unless told.
+   */
+  public Sources limitArchives(long maxBytes) {
+    if (maxBytes < 1) {
+      throw new IllegalArgumentException("grange.serve.archives-max must be positive");
+    }
+    this.archivesMaxBytes = maxBytes;
+    return this;
   }
 
   /**
@@ -130,6 +144,7 @@ public final class Sources {
     String id = Revs.checkFullSha(sha, loc);
     Path target = archivesDir.resolve(loc.cacheKey()).resolve(id + ".tar.gz");
     if (Files.isRegularFile(target)) {
+      ArchiveCache.used(target);
       return target;
     }
     CompletableFuture<Path> mine = new CompletableFuture<>();
@@ -140,6 +155,7 @@ public final class Sources {
     try {
       if (!Files.isRegularFile(target)) {
         lookup(loc, id, true, r -> writeArchive(r, id, loc, target));
+        ArchiveCache.trim(archivesDir, archivesMaxBytes, target);
       }
       mine.complete(target);
       return target;
