@@ -56,6 +56,7 @@ final class FakeNode implements AutoCloseable {
   private final LinkedBlockingQueue<NodeSocket> sockets = new LinkedBlockingQueue<>();
   private final List<NodeSocket> all = new CopyOnWriteArrayList<>();
   private final AtomicInteger refuseNext = new AtomicInteger();
+  private final AtomicInteger busyNext = new AtomicInteger();
   private volatile int refuseStatus = 503;
 
   private FakeNode(String hostType, String key) {
@@ -108,6 +109,11 @@ final class FakeNode implements AutoCloseable {
     refuseNext.set(n);
   }
 
+  /** The next {@code n} GETs of served paths are answered 503 with Retry-After: 0, as a busy node does. */
+  void busyNext(int n) {
+    busyNext.set(n);
+  }
+
   /** Serves {@code body} to a plain GET of {@code path} (a source archive for put_tar_url). */
   void serve(String path, byte[] body) {
     served.put(path, body);
@@ -153,6 +159,11 @@ final class FakeNode implements AutoCloseable {
     }
     byte[] body = served.get(req.getUri().path());
     if (body != null && req.getAttribute(AttributeKeys.webSocketUpgrade).isEmpty()) {
+      if (busyNext.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+        fetches.add(new Upgrade(headers, 503));
+        return CompletableFuture.completedFuture(HttpResponse.create().withStatus(503)
+            .addHeader(org.apache.pekko.http.javadsl.model.headers.RawHeader.create("Retry-After", "0")).withEntity("busy"));
+      }
       fetches.add(new Upgrade(headers, 200));
       return CompletableFuture.completedFuture(HttpResponse.create().withEntity(body));
     }

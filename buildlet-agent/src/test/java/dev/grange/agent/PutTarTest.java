@@ -164,6 +164,19 @@ class PutTarTest {
   }
 
   @Test
+  void putTarUrlAnsweredBusyIsFetchedAgainAfterTheRetryAfter() throws Exception {
+    f.node().serve("/src/busy.tar.gz", new ArchiveBuilder().file("b.txt", "b\n").tarGz());
+    f.node().busyNext(2);
+    long id = s.nextId();
+    s.send(new NodeFrame.PutTarUrl(id, ".", f.node().httpUrl("/src/busy.tar.gz")));
+    assertEquals(1, s.reply(id, AgentFrame.Ok.class).files());
+    assertEquals(503, f.node().awaitFetch().status());
+    assertEquals(503, f.node().awaitFetch().status());
+    assertEquals(200, f.node().awaitFetch().status(), "the third try was served");
+    assertEquals("b\n", Files.readString(around.workdir.resolve("b.txt")));
+  }
+
+  @Test
   void putTarUrlOfAnotherServerIsFetchedWithoutTheKey() throws Exception {
     try (FakeNode elsewhere = FakeNode.start("other", "other")) {
       elsewhere.serve("/a.tar.gz", new ArchiveBuilder().file("a.txt", "a").tarGz());

@@ -42,6 +42,9 @@ import org.slf4j.LoggerFactory;
 public final class FileOps {
   private static final Logger log = LoggerFactory.getLogger(FileOps.class);
   private static final long CREDIT_WAIT_MS = 5 * 60_000;
+  /** How long a put_tar_url keeps asking a server that answers 503 (busy), Retry-After apart. */
+  private static final long BUSY_PATIENCE_MS = 2 * 60_000;
+  private static final long BUSY_WAIT_MAX_MS = 10_000;
 
   private final WorkDir workDir;
   private final TarExtractor extractor;
@@ -131,13 +134,7 @@ public final class FileOps {
       if (sameServer(uri, link.node())) {
         get.header("Authorization", "Bearer " + key);
       }
-      HttpResponse<InputStream> resp;
-      try {
-        resp = http.send(get.build(), HttpResponse.BodyHandlers.ofInputStream());
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IOException("interrupted while fetching " + uri);
-      }
+      HttpResponse<InputStream> resp = fetchPatiently(get.build(), uri);
       try (InputStream body = resp.body()) {
         if (resp.statusCode() == 404) {
           throw OpException.notFound("fetching " + uri + ": HTTP 404");
@@ -152,6 +149,38 @@ public final class FileOps {
         }
       }
     }, () -> {});
+  }
+
+  /**
+   * GETs {@code request}; a 503 (the node serving as much as it will at once) is asked again after
+   * its Retry-After (1 s when it says none, at most 10 s) for up to 2 minutes, then answered as is.
+   */
+  private HttpResponse<InputStream> fetchPatiently(HttpRequest request, URI uri) throws IOException {
+    long deadline = System.nanoTime() + BUSY_PATIENCE_MS * 1_000_000;
+    try {
+      while (true) {
+        HttpResponse<InputStream> resp = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
+        if (resp.statusCode() != 503 || System.nanoTime() > deadline) {
+          return resp;
+        }
+        resp.body().close();
+        long waitMs = resp.headers().firstValue("Retry-After").map(FileOps::seconds).orElse(1L) * 1000;
+        waitMs = Math.min(BUSY_WAIT_MAX_MS, waitMs);
+        log.info("[{}] is busy (HTTP 503): asking again in {} ms", uri, waitMs);
+        Thread.sleep(waitMs);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted while fetching " + uri);
+    }
+  }
+
+  private static long seconds(String retryAfter) {
+    try {
+      return Math.max(0, Long.parseLong(retryAfter.trim()));
+    } catch (NumberFormatException e) {
+      return 1; // an HTTP date: not worth parsing for a wait this short
+    }
   }
 
   public void getTar(SessionLink link, NodeFrame.GetTar req) {
