@@ -11,9 +11,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
+import java.util.function.Supplier;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
@@ -27,7 +32,8 @@ import org.junit.jupiter.api.io.TempDir;
  * first, a new commit lands alone, a branch deleted upstream is deleted in the mirror, the mirror
  * pushes to its target, and an upstream that cannot be reached is shown and retried without
  * landing anything. A mirror that starts where its directory is gone (another node) rebuilds it
- * from upstream and lands nothing twice.
+ * from upstream and lands nothing twice. A landing post-submit did not take is handed over again
+ * (with backoff, and after a restart) until it does.
  */
 class RepoMirrorTest {
   private static final Duration DEADLINE = Duration.ofSeconds(30);
@@ -57,14 +63,29 @@ class RepoMirrorTest {
 
   private EventSourcedBehaviorTestKit<RepoMirror.Command, RepoMirrorEvents.Event, RepoMirrorEvents.State> mirror(
       RepoSpec spec, Path mirrors, TestProbe<Landed> landed) {
-    PostSubmit ps = (repo, branch, commits) -> landed.ref().tell(new Landed(repo, branch, commits));
-    return EventSourcedBehaviorTestKit.create(kit.system(),
-        RepoMirror.create(spec.name(), spec, settings(mirrors), ps),
+    return mirror(spec, settings(mirrors), takes(landed, () -> CompletableFuture.completedFuture(null)));
+  }
+
+  private static EventSourcedBehaviorTestKit<RepoMirror.Command, RepoMirrorEvents.Event, RepoMirrorEvents.State> mirror(
+      RepoSpec spec, RepoMirror.Settings settings, PostSubmit ps) {
+    return EventSourcedBehaviorTestKit.create(kit.system(), RepoMirror.create(spec.name(), spec, settings, ps),
         EventSourcedBehaviorTestKit.enabledSerializationSettings());
   }
 
+  /** A post-submit that tells {@code landed} of each hand-over and answers it with {@code answer}. */
+  private static PostSubmit takes(TestProbe<Landed> landed, Supplier<CompletableFuture<Void>> answer) {
+    return (repo, branch, commits) -> {
+      landed.ref().tell(new Landed(repo, branch, commits));
+      return answer.get();
+    };
+  }
+
   private RepoMirror.Settings settings(Path mirrors) {
-    return new RepoMirror.Settings(mirrors, blocking, 30, here, "http://127.0.0.1:8080");
+    return settings(mirrors, blocking);
+  }
+
+  private RepoMirror.Settings settings(Path mirrors, Executor executor) {
+    return new RepoMirror.Settings(mirrors, executor, 30, here, "http://127.0.0.1:8080");
   }
 
   private static RepoSpec spec(String name, String url, List<String> push, int backfill) {
@@ -161,6 +182,64 @@ class RepoMirrorTest {
   }
 
   @Test
+  void aLandingPostSubmitDidNotTakeIsHandedOverAgainAfterARestartAndThenAcked() throws Exception {
+    try (Upstream up = new Upstream(tmp.resolve("up"))) {
+      String one = up.commit("one");
+      TestProbe<Landed> landed = kit.createTestProbe();
+      // First the hand-over is never answered (the node died before the builds were queued).
+      AtomicReference<CompletableFuture<Void>> answer = new AtomicReference<>(new CompletableFuture<>());
+      var m = mirror(spec("acked", up.url(), List.of(), 5), settings(tmp.resolve("mirrors")), takes(landed, answer::get));
+      assertEquals(List.of(one), shas(landed.receiveMessage()));
+      RepoMirror.Status s = awaitStatus(m, x -> x.pendingLandings() == 1);
+      assertTrue(s.oldestPendingMs() > 0, s.toString());
+      assertEquals(1, m.getState().pending().size());
+
+      answer.set(CompletableFuture.completedFuture(null));
+      m.restart();
+      assertEquals(List.of(one), shas(landed.receiveMessage()), "handed over again on recovery");
+      s = awaitStatus(m, x -> x.pendingLandings() == 0);
+      assertEquals(0, s.oldestPendingMs());
+      assertEquals(1, s.landedCommits(), "landed once, handed over twice");
+
+      m.restart();
+      awaitStatus(m, x -> !x.fetching() && x.lastFetchOkMs() > 0);
+      landed.expectNoMessage(Duration.ofMillis(300)); // acked: not handed over again
+    }
+  }
+
+  @Test
+  void aFailedHandOverIsRetriedWithBackoffWhileTheMirrorRunsUntilPostSubmitTakesIt() throws Exception {
+    try (Upstream up = new Upstream(tmp.resolve("up"))) {
+      String one = up.commit("one");
+      TestProbe<Landed> landed = kit.createTestProbe();
+      AtomicInteger calls = new AtomicInteger();
+      var m = mirror(spec("retry", up.url(), List.of(), 5), settings(tmp.resolve("mirrors")),
+          takes(landed, () -> calls.incrementAndGet() <= 2
+              ? CompletableFuture.failedFuture(new IllegalStateException("build ps-1 not confirmed: sharding unavailable"))
+              : CompletableFuture.completedFuture(null)));
+      landed.receiveMessage();
+      long t1 = System.nanoTime();
+      RepoMirror.Status s = awaitStatus(m, x -> x.landingError() != null);
+      assertTrue(s.landingError().contains("sharding unavailable"), s.toString());
+      assertEquals(1, s.pendingLandings());
+      assertEquals(List.of(one), shas(landed.receiveMessage()));
+      long t2 = System.nanoTime();
+      assertEquals(List.of(one), shas(landed.receiveMessage()));
+      long t3 = System.nanoTime();
+      assertTrue(Duration.ofNanos(t2 - t1).toMillis() >= 800, "backoff, not a loop");
+      assertTrue(Duration.ofNanos(t3 - t2).toMillis() >= 1800, "the backoff doubles");
+      s = awaitStatus(m, x -> x.pendingLandings() == 0);
+      assertNull(s.landingError(), "taken: the error is gone");
+      assertEquals(3, calls.get());
+      assertTrue(m.getState().pending().isEmpty());
+    }
+  }
+
+  private static List<String> shas(Landed l) {
+    return l.commits().stream().map(GitMirror.LandedCommit::sha).toList();
+  }
+
+  @Test
   void anUnreachableUpstreamIsShownAndRetriedAndLandsNothing() throws Exception {
     TestProbe<Landed> landed = kit.createTestProbe();
     String url = "https://user:s3cret@127.0.0.1:1/nothing.git";
@@ -179,7 +258,7 @@ class RepoMirrorTest {
     try (Upstream up = new Upstream(tmp.resolve("up"))) {
       up.commit("one");
       TestProbe<Landed> landed = kit.createTestProbe();
-      PostSubmit ps = (repo, branch, commits) -> landed.ref().tell(new Landed(repo, branch, commits));
+      PostSubmit ps = takes(landed, () -> CompletableFuture.completedFuture(null));
       var ref = kit.spawn(RepoMirror.create("moving", spec("moving", up.url(), List.of(), 1), settings(tmp.resolve("mirrors")), ps));
       landed.receiveMessage();
       assertEquals(java.util.Optional.of(tmp.resolve("mirrors/moving.git")), here.dir("moving"));
