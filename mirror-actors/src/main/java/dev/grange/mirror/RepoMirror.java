@@ -48,7 +48,8 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
  * backoff while this entity lives and at once when it recovers (a crash, another node), so a
  * landing is never lost between its persist and its builds. A failing fetch, push or hand-over is
  * retried with backoff (1 s doubling, at most the poll interval for a fetch, 1 min otherwise) and
- * shown in {@link Status}; nothing else stops.
+ * shown in {@link Status}; nothing else stops. One push at a time per target: a push asked for
+ * while one runs is made once after it.
  */
 public final class RepoMirror extends EventSourcedBehaviorWithEnforcedReplies<RepoMirror.Command, Event, State> {
   public static final EntityTypeKey<Command> ENTITY_KEY = EntityTypeKey.create(Command.class, "RepoMirror");
@@ -111,6 +112,8 @@ public final class RepoMirror extends EventSourcedBehaviorWithEnforcedReplies<Re
   private int failures;
   private final Map<String, TargetStatus> targets = new LinkedHashMap<>();
   private final Map<String, Integer> pushFailures = new LinkedHashMap<>();
+  private final Set<String> pushing = new HashSet<>();
+  private final Set<String> pushAgain = new HashSet<>();
   /** The landings whose hand-over is under way (not sent again before it answers). */
   private final Set<Long> handingOver = new HashSet<>();
   private int handOverFailures;
@@ -326,6 +329,10 @@ public final class RepoMirror extends EventSourcedBehaviorWithEnforcedReplies<Re
   }
 
   private ReplyEffect<Event, State> onPush(State s, Push c) {
+    if (!pushing.add(c.target())) {
+      pushAgain.add(c.target()); // one more after the push under way, never two at once
+      return Effect().noReply();
+    }
     CompletableFuture<PushDone> f = CompletableFuture.supplyAsync(() -> {
       try {
         List<String> refused = git.push(c.target());
@@ -339,12 +346,18 @@ public final class RepoMirror extends EventSourcedBehaviorWithEnforcedReplies<Re
   }
 
   private ReplyEffect<Event, State> onPushDone(State s, PushDone d) {
+    pushing.remove(d.target());
+    boolean again = pushAgain.remove(d.target());
     TargetStatus was = targets.get(d.target());
     long now = System.currentTimeMillis();
     if (d.error() == null) {
       targets.put(d.target(), new TargetStatus(d.target(), now, now, null));
       pushFailures.remove(d.target());
+      if (again) {
+        ctx.getSelf().tell(new Push(d.target()));
+      }
     } else {
+      // The retry below also pushes what was asked for meanwhile.
       int n = pushFailures.merge(d.target(), 1, Integer::sum);
       targets.put(d.target(), new TargetStatus(d.target(), was == null ? 0 : was.lastSuccessMs(), now, d.error()));
       long backoff = backoffMs(n, MAX_BACKOFF.toMillis());

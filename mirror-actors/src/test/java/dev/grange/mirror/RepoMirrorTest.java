@@ -11,10 +11,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
@@ -33,7 +36,8 @@ import org.junit.jupiter.api.io.TempDir;
  * pushes to its target, and an upstream that cannot be reached is shown and retried without
  * landing anything. A mirror that starts where its directory is gone (another node) rebuilds it
  * from upstream and lands nothing twice. A landing post-submit did not take is handed over again
- * (with backoff, and after a restart) until it does.
+ * (with backoff, and after a restart) until it does. Push targets lose what upstream deleted,
+ * failing ones are retried with backoff, and a target never has two pushes at once.
  */
 class RepoMirrorTest {
   private static final Duration DEADLINE = Duration.ofSeconds(30);
@@ -157,10 +161,11 @@ class RepoMirrorTest {
   }
 
   @Test
-  void aBranchDeletedUpstreamIsDeletedInTheMirrorAndTargetsGetEverything() throws Exception {
+  void aBranchOrTagDeletedUpstreamIsDeletedInTheMirrorAndInItsPushTargets() throws Exception {
     try (Upstream up = new Upstream(tmp.resolve("up"))) {
       String main = up.commit("one");
       up.branch("feature");
+      up.tag("v1");
       Path target = tmp.resolve("target.git");
       try (var t = org.eclipse.jgit.api.Git.init().setBare(true).setDirectory(target.toFile()).call()) {
         // an empty bare repository to push to
@@ -173,12 +178,96 @@ class RepoMirrorTest {
       GitMirror pushed = new GitMirror(target, 30);
       assertEquals(main, pushed.refs().get("refs/heads/main"));
       assertTrue(pushed.refs().containsKey("refs/heads/feature"));
+      assertTrue(pushed.refs().containsKey("refs/tags/v1"));
+      // The target's own refs outside branches and tags are not the mirror's to delete.
+      try (var t = org.eclipse.jgit.api.Git.open(target.toFile())) {
+        var u = t.getRepository().updateRef("refs/changes/01/1/1");
+        u.setNewObjectId(org.eclipse.jgit.lib.ObjectId.fromString(main));
+        u.update();
+      }
+      long pushedAt = s.targets().get(0).lastSuccessMs();
 
       up.deleteBranch("feature");
+      up.deleteTag("v1");
       m.runCommand(new RepoMirror.Fetch("webhook"));
-      awaitStatus(m, x -> x.refs() == 1);
+      s = awaitStatus(m, x -> x.refs() == 1 && x.targets().get(0).lastSuccessMs() > pushedAt);
+      assertNull(s.targets().get(0).lastError(), s.toString());
       assertFalse(new GitMirror(tmp.resolve("mirrors/pushy.git"), 30).refs().containsKey("refs/heads/feature"));
+      assertEquals(java.util.Map.of("refs/heads/main", main), pushed.refs(), "the branch and the tag are gone from the target too");
+      try (var t = org.eclipse.jgit.api.Git.open(target.toFile())) {
+        assertEquals(main, t.getRepository().exactRef("refs/changes/01/1/1").getObjectId().name(), "left alone");
+      }
     }
+  }
+
+  @Test
+  void aFailingTargetShowsItsErrorAndIsRetriedWithBackoffUntilItWorks() throws Exception {
+    try (Upstream up = new Upstream(tmp.resolve("up"))) {
+      String main = up.commit("one");
+      Path target = tmp.resolve("not-yet.git"); // nothing there: the push fails
+      TestProbe<Landed> landed = kit.createTestProbe();
+      var m = mirror(spec("retried", up.url(), List.of(target.toUri().toString()), 5), tmp.resolve("mirrors"), landed);
+      RepoMirror.Status s = awaitStatus(m, x -> x.targets().get(0).lastError() != null);
+      assertEquals(0, s.targets().get(0).lastSuccessMs());
+      long first = s.targets().get(0).lastAttemptMs();
+      // No fetch asks for them (the poll is an hour): these are the retries, 1 s then 2 s apart.
+      long second = awaitStatus(m, x -> x.targets().get(0).lastAttemptMs() > first).targets().get(0).lastAttemptMs();
+      long third = awaitStatus(m, x -> x.targets().get(0).lastAttemptMs() > second).targets().get(0).lastAttemptMs();
+      assertTrue(second - first >= 900, "backoff, not a loop: " + (second - first) + " ms");
+      assertTrue(third - second >= 1800, "the backoff doubles: " + (third - second) + " ms");
+
+      try (var t = org.eclipse.jgit.api.Git.init().setBare(true).setDirectory(target.toFile()).call()) {
+        // the target is there now
+      }
+      s = awaitStatus(m, x -> x.targets().get(0).lastSuccessMs() > 0);
+      assertNull(s.targets().get(0).lastError(), "a push that works clears the error: " + s);
+      assertEquals(main, new GitMirror(target, 30).refs().get("refs/heads/main"));
+    }
+  }
+
+  @Test
+  void twoPushTriggersWhileAPushRunsGiveOnePushAfterItNotTwoAtOnce() throws Exception {
+    try (Upstream up = new Upstream(tmp.resolve("up"))) {
+      up.commit("one");
+      Path target = tmp.resolve("target.git");
+      try (var t = org.eclipse.jgit.api.Git.init().setBare(true).setDirectory(target.toFile()).call()) {
+        // an empty bare repository to push to
+      }
+      // The mirror's git work runs when the test says: a push "runs" from when it is queued until it is run.
+      BlockingQueue<Runnable> work = new LinkedBlockingQueue<>();
+      TestProbe<Landed> landed = kit.createTestProbe();
+      var m = mirror(spec("serial", up.url(), List.of(target.toUri().toString()), 5), settings(tmp.resolve("mirrors"), work::add),
+          takes(landed, () -> CompletableFuture.completedFuture(null)));
+      next(work).run(); // the start's fetch
+      landed.receiveMessage();
+      Runnable firstPush = next(work);
+
+      for (String subject : List.of("two", "three")) {
+        up.commit(subject);
+        m.runCommand(new RepoMirror.Fetch("webhook"));
+        next(work).run(); // a fetch that moved main: a push trigger
+        landed.receiveMessage();
+        assertNull(work.poll(500, TimeUnit.MILLISECONDS), "no second push while the first runs");
+      }
+
+      firstPush.run();
+      Runnable after = next(work);
+      assertNull(work.poll(500, TimeUnit.MILLISECONDS), "two triggers, one push after the running one");
+      after.run();
+      String three = new GitMirror(tmp.resolve("mirrors/serial.git"), 30).refs().get("refs/heads/main");
+      RepoMirror.Status s = awaitStatus(m, x -> x.targets().get(0).lastSuccessMs() > 0 && !x.fetching());
+      assertNull(s.targets().get(0).lastError());
+      assertEquals(three, new GitMirror(target, 30).refs().get("refs/heads/main"));
+      assertNull(work.poll(300, TimeUnit.MILLISECONDS), "nothing more");
+    }
+  }
+
+  private static Runnable next(BlockingQueue<Runnable> work) throws InterruptedException {
+    Runnable r = work.poll(DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
+    if (r == null) {
+      throw new AssertionError("the mirror queued no git work within " + DEADLINE);
+    }
+    return r;
   }
 
   @Test
