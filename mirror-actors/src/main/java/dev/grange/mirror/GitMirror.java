@@ -23,8 +23,8 @@ import org.eclipse.jgit.transport.URIish;
 /**
  * The bare mirror of one upstream on this node's disk ({@code var/mirrors/<name>.git}): fetched
  * with its branches and tags as upstream has them (deleted upstream, deleted here), read for the
- * commits that landed on a branch, pushed to targets. Blocking: callers run it off the actor
- * dispatchers. One caller at a time per mirror (its {@link RepoMirror}); readers elsewhere (the
+ * commits that landed on a branch, pushed to targets (which then have its branches and tags, no
+ * more). Blocking: callers run it off the actor dispatchers. One caller at a time per mirror (its {@link RepoMirror}); readers elsewhere (the
  * source server) open their own {@link Repository}. The URL is passed to each fetch and never
  * written into the mirror's config, as it may carry credentials.
  */
@@ -132,20 +132,35 @@ public final class GitMirror {
     return out;
   }
 
-  /** Pushes every branch and tag to {@code url}, forced (the target mirrors upstream); the refs it refused, if any. */
+  /**
+   * Makes {@code url}'s branches and tags the mirror's: every branch and tag pushed, forced, and
+   * those the target has that the mirror does not (deleted upstream) deleted; refs outside {@code
+   * refs/heads/} and {@code refs/tags/} on the target are left alone. The refs it refused, if any.
+   */
   public List<String> push(String url) throws IOException, GitAPIException {
     List<String> refused = new ArrayList<>();
     try (Repository repo = openOrCreate(); Git git = new Git(repo)) {
+      String remote = new URIish(url).toString();
+      Map<String, String> have = refs(repo);
+      List<RefSpec> specs = new ArrayList<>(REFSPECS);
+      for (Ref r : Git.lsRemoteRepository().setRemote(remote).setHeads(true).setTags(true).setTimeout(timeoutSeconds).call()) {
+        String n = r.getName();
+        if ((n.startsWith("refs/heads/") || n.startsWith("refs/tags/")) && !have.containsKey(n)) {
+          specs.add(new RefSpec(":" + n));
+        }
+      }
       Iterable<PushResult> results = git.push()
-          .setRemote(new URIish(url).toString())
-          .setRefSpecs(REFSPECS)
+          .setRemote(remote)
+          .setRefSpecs(specs)
           .setForce(true)
           .setTimeout(timeoutSeconds)
           .call();
       for (PushResult r : results) {
         for (RemoteRefUpdate u : r.getRemoteUpdates()) {
-          if (u.getStatus() != RemoteRefUpdate.Status.OK && u.getStatus() != RemoteRefUpdate.Status.UP_TO_DATE) {
-            refused.add(u.getRemoteName() + ": " + u.getStatus() + (u.getMessage() == null ? "" : " (" + u.getMessage() + ")"));
+          RemoteRefUpdate.Status st = u.getStatus();
+          boolean gone = u.isDelete() && st == RemoteRefUpdate.Status.NON_EXISTING;
+          if (st != RemoteRefUpdate.Status.OK && st != RemoteRefUpdate.Status.UP_TO_DATE && !gone) {
+            refused.add(u.getRemoteName() + ": " + st + (u.getMessage() == null ? "" : " (" + u.getMessage() + ")"));
           }
         }
       }

@@ -2,6 +2,8 @@ package dev.grange.mirror;
 
 import dev.grange.mirror.RepoMirrorEvents.CommitsLanded;
 import dev.grange.mirror.RepoMirrorEvents.Event;
+import dev.grange.mirror.RepoMirrorEvents.LandingsQueued;
+import dev.grange.mirror.RepoMirrorEvents.Pending;
 import dev.grange.mirror.RepoMirrorEvents.RefsUpdated;
 import dev.grange.mirror.RepoMirrorEvents.State;
 import dev.grange.protocol.CborSerializable;
@@ -9,10 +11,13 @@ import dev.grange.protocol.model.RepoSpec;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -38,8 +43,13 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
  * webhook, a start), pushes what it has to its targets, and turns the commits that landed on a
  * built branch into a persisted {@link CommitsLanded}, handed to {@link PostSubmit}. It persists
  * the refs it saw ({@link RefsUpdated}), so on another node it rebuilds its mirror from upstream
- * and lands nothing twice. A failing fetch or push is retried with backoff (1 s doubling, at most
- * the poll interval, 1 min for a push) and shown in {@link Status}; nothing else stops.
+ * and lands nothing twice. A landing stays pending in its state until post-submit says every
+ * build of it was accepted ({@link LandingsQueued}); until then it is handed over again, with
+ * backoff while this entity lives and at once when it recovers (a crash, another node), so a
+ * landing is never lost between its persist and its builds. A failing fetch, push or hand-over is
+ * retried with backoff (1 s doubling, at most the poll interval for a fetch, 1 min otherwise) and
+ * shown in {@link Status}; nothing else stops. One push at a time per target: a push asked for
+ * while one runs is made once after it.
  */
 public final class RepoMirror extends EventSourcedBehaviorWithEnforcedReplies<RepoMirror.Command, Event, State> {
   public static final EntityTypeKey<Command> ENTITY_KEY = EntityTypeKey.create(Command.class, "RepoMirror");
@@ -53,11 +63,13 @@ public final class RepoMirror extends EventSourcedBehaviorWithEnforcedReplies<Re
 
   /**
    * What the mirrors page shows of a repository. {@code lastFetchOkMs} 0: never fetched. {@code
-   * node}: the HTTP address of the node it runs on.
+   * pendingLandings}: landings post-submit has not yet taken, the oldest landed at {@code
+   * oldestPendingMs} (0: none), {@code landingError} why the last hand-over failed (null: it did
+   * not). {@code node}: the HTTP address of the node it runs on.
    */
   public record Status(String name, String url, Map<String, String> branches, int refs, long lastFetchMs, long lastFetchOkMs,
-      String lastError, int failuresInARow, boolean fetching, long landedCommits, List<TargetStatus> targets, String node)
-      implements CborSerializable {}
+      String lastError, int failuresInARow, boolean fetching, long landedCommits, int pendingLandings, long oldestPendingMs,
+      String landingError, List<TargetStatus> targets, String node) implements CborSerializable {}
 
   /** A push target: when a push last worked, and the last error (null when the last push worked). */
   public record TargetStatus(String url, long lastSuccessMs, long lastAttemptMs, String lastError) implements CborSerializable {}
@@ -74,8 +86,12 @@ public final class RepoMirror extends EventSourcedBehaviorWithEnforcedReplies<Re
 
   private record PushDone(String target, String error) implements Command {}
 
+  private record HandedOver(long seq, String error) implements Command {}
+
+  private enum HandOverAgain implements Command { INSTANCE }
+
   private static final Duration FIRST_BACKOFF = Duration.ofSeconds(1);
-  private static final Duration MAX_PUSH_BACKOFF = Duration.ofMinutes(1);
+  private static final Duration MAX_BACKOFF = Duration.ofMinutes(1);
 
   public static Behavior<Command> create(String name, RepoSpec spec, Settings settings, PostSubmit postSubmit) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(t -> new RepoMirror(name, spec, settings, postSubmit, ctx, t)));
@@ -96,6 +112,12 @@ public final class RepoMirror extends EventSourcedBehaviorWithEnforcedReplies<Re
   private int failures;
   private final Map<String, TargetStatus> targets = new LinkedHashMap<>();
   private final Map<String, Integer> pushFailures = new LinkedHashMap<>();
+  private final Set<String> pushing = new HashSet<>();
+  private final Set<String> pushAgain = new HashSet<>();
+  /** The landings whose hand-over is under way (not sent again before it answers). */
+  private final Set<Long> handingOver = new HashSet<>();
+  private int handOverFailures;
+  private String handOverError;
 
   private RepoMirror(String name, RepoSpec spec, Settings settings, PostSubmit postSubmit, ActorContext<Command> ctx,
       TimerScheduler<Command> timers) {
@@ -134,6 +156,11 @@ public final class RepoMirror extends EventSourcedBehaviorWithEnforcedReplies<Re
           // Timers do not survive a restart: started on every recovery.
           timers.startTimerWithFixedDelay("poll", new Fetch("poll"), Duration.ofMillis(spec.pollIntervalMs()));
           ctx.getSelf().tell(new Fetch("start"));
+          if (!s.pending().isEmpty()) {
+            ctx.getLog().info("Repo mirror [{}]: {} landing(s) not yet taken by post-submit, handing them over again", name,
+                s.pending().size());
+          }
+          handOver(s);
         })
         .onSignal(PostStop.class, (st, sig) -> settings.here().stopped(name, git.dir()))
         .build();
@@ -146,6 +173,11 @@ public final class RepoMirror extends EventSourcedBehaviorWithEnforcedReplies<Re
         .onCommand(FetchDone.class, this::onFetchDone)
         .onCommand(Push.class, this::onPush)
         .onCommand(PushDone.class, this::onPushDone)
+        .onCommand(HandedOver.class, this::onHandedOver)
+        .onCommand(HandOverAgain.class, (s, c) -> {
+          handOver(s);
+          return Effect().noReply();
+        })
         .onCommand(GetStatus.class, (s, c) -> Effect().reply(c.replyTo(), status(s)))
         .build();
   }
@@ -199,7 +231,7 @@ public final class RepoMirror extends EventSourcedBehaviorWithEnforcedReplies<Re
     if (d.error() != null) {
       failures++;
       lastError = d.error();
-      long backoff = Math.min(spec.pollIntervalMs(), FIRST_BACKOFF.toMillis() << Math.min(failures - 1, 20));
+      long backoff = backoffMs(failures, spec.pollIntervalMs());
       ctx.getLog().warn("Repo mirror [{}]: fetch failed ({} in a row), again in {} ms: {}", name, failures, backoff, d.error());
       timers.startSingleTimer("retry", new Fetch("retry"), Duration.ofMillis(backoff));
       return Effect().noReply();
@@ -220,7 +252,7 @@ public final class RepoMirror extends EventSourcedBehaviorWithEnforcedReplies<Re
     if (!changed.isEmpty() || !deleted.isEmpty()) {
       events.add(new RefsUpdated(changed, deleted, now));
     }
-    d.landed().forEach((branch, commits) -> events.add(new CommitsLanded(branch, commits, now)));
+    d.landed().forEach((branch, commits) -> events.add(new CommitsLanded(branch, commits, now, true)));
     boolean first = s.refs().isEmpty() && lastPushNever();
     if (events.isEmpty()) {
       if (first) {
@@ -233,8 +265,8 @@ public final class RepoMirror extends EventSourcedBehaviorWithEnforcedReplies<Re
       d.landed().forEach((branch, commits) -> {
         ctx.getLog().info("Repo mirror [{}]: {} commit(s) landed on [{}], newest {}", name, commits.size(), branch,
             commits.get(0).sha());
-        postSubmit.landed(name, branch, commits);
       });
+      handOver(ns);
       pushAll();
       fetchAgainIfAsked();
     }).thenNoReply();
@@ -255,7 +287,52 @@ public final class RepoMirror extends EventSourcedBehaviorWithEnforcedReplies<Re
     targets.keySet().forEach(t -> ctx.getSelf().tell(new Push(t)));
   }
 
+  /** Hands each pending landing not under way to post-submit; each answers with a {@link HandedOver}. */
+  private void handOver(State s) {
+    for (Pending p : s.pending()) {
+      if (!handingOver.add(p.seq())) {
+        continue;
+      }
+      CompletionStage<Void> f;
+      try {
+        f = postSubmit.landed(name, p.branch(), p.commits());
+      } catch (RuntimeException e) {
+        f = CompletableFuture.failedFuture(e);
+      }
+      ctx.pipeToSelf(f, (ok, err) -> new HandedOver(p.seq(), err == null ? null : describe(err)));
+    }
+  }
+
+  private ReplyEffect<Event, State> onHandedOver(State s, HandedOver h) {
+    handingOver.remove(h.seq());
+    if (h.error() != null) {
+      handOverError = h.error();
+      if (!timers.isTimerActive(HandOverAgain.INSTANCE)) {
+        handOverFailures++;
+        long backoff = backoffMs(handOverFailures, MAX_BACKOFF.toMillis());
+        ctx.getLog().warn("Repo mirror [{}]: post-submit did not take landing {} ({} in a row), again in {} ms: {}", name, h.seq(),
+            handOverFailures, backoff, h.error());
+        timers.startSingleTimer(HandOverAgain.INSTANCE, HandOverAgain.INSTANCE, Duration.ofMillis(backoff));
+      }
+      return Effect().noReply();
+    }
+    handOverFailures = 0;
+    handOverError = null;
+    if (s.pending().stream().noneMatch(p -> p.seq() == h.seq())) {
+      return Effect().noReply();
+    }
+    return Effect().persist(new LandingsQueued(List.of(h.seq()), System.currentTimeMillis())).thenNoReply();
+  }
+
+  private static long backoffMs(int failures, long maxMs) {
+    return Math.min(maxMs, FIRST_BACKOFF.toMillis() << Math.min(failures - 1, 20));
+  }
+
   private ReplyEffect<Event, State> onPush(State s, Push c) {
+    if (!pushing.add(c.target())) {
+      pushAgain.add(c.target()); // one more after the push under way, never two at once
+      return Effect().noReply();
+    }
     CompletableFuture<PushDone> f = CompletableFuture.supplyAsync(() -> {
       try {
         List<String> refused = git.push(c.target());
@@ -269,15 +346,21 @@ public final class RepoMirror extends EventSourcedBehaviorWithEnforcedReplies<Re
   }
 
   private ReplyEffect<Event, State> onPushDone(State s, PushDone d) {
+    pushing.remove(d.target());
+    boolean again = pushAgain.remove(d.target());
     TargetStatus was = targets.get(d.target());
     long now = System.currentTimeMillis();
     if (d.error() == null) {
       targets.put(d.target(), new TargetStatus(d.target(), now, now, null));
       pushFailures.remove(d.target());
+      if (again) {
+        ctx.getSelf().tell(new Push(d.target()));
+      }
     } else {
+      // The retry below also pushes what was asked for meanwhile.
       int n = pushFailures.merge(d.target(), 1, Integer::sum);
       targets.put(d.target(), new TargetStatus(d.target(), was == null ? 0 : was.lastSuccessMs(), now, d.error()));
-      long backoff = Math.min(MAX_PUSH_BACKOFF.toMillis(), FIRST_BACKOFF.toMillis() << Math.min(n - 1, 20));
+      long backoff = backoffMs(n, MAX_BACKOFF.toMillis());
       ctx.getLog().warn("Repo mirror [{}]: push to [{}] failed ({} in a row), again in {} ms: {}", name, redact(d.target()), n, backoff,
           d.error());
       timers.startSingleTimer("push-" + d.target(), new Push(d.target()), Duration.ofMillis(backoff));
@@ -293,7 +376,8 @@ public final class RepoMirror extends EventSourcedBehaviorWithEnforcedReplies<Re
     List<TargetStatus> shown = targets.values().stream()
         .map(t -> new TargetStatus(redact(t.url()), t.lastSuccessMs(), t.lastAttemptMs(), t.lastError())).toList();
     return new Status(name, spec == null ? "" : redact(spec.url()), branches, s.refs().size(), lastFetchMs, lastFetchOkMs,
-        lastError, failures, fetching, s.landedCommits(), shown, settings.node());
+        lastError, failures, fetching, s.landedCommits(), s.pending().size(), s.pending().isEmpty() ? 0 : s.pending().get(0).atMs(),
+        handOverError, shown, settings.node());
   }
 
   /** A URL without the password it may carry ({@code https://user:token@host/...}). */

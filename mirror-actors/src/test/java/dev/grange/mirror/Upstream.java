@@ -39,6 +39,14 @@ final class Upstream implements AutoCloseable {
     git.checkout().setName(name).call();
   }
 
+  void tag(String name) throws Exception {
+    git.tag().setName(name).setAnnotated(false).call();
+  }
+
+  void deleteTag(String name) throws Exception {
+    git.tagDelete().setTags(name).call();
+  }
+
   void deleteBranch(String name) throws Exception {
     git.branchDelete().setBranchNames(name).setForce(true).call();
   }

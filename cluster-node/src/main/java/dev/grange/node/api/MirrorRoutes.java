@@ -18,8 +18,9 @@ import org.apache.pekko.http.javadsl.server.Route;
  * {@code GET /api/v1/mirrors}: every configured repository's mirror as its {@link RepoMirror}
  * knows it: upstream (password hidden), built branches and the sha each is at, refs, last fetch
  * and last good fetch, how long since the mirror last heard from upstream ({@code lagMs}), the
- * last error and failures in a row, commits landed, and per push target the last success and
- * error. A mirror that does not answer in time is listed with {@code "error"}.
+ * last error and failures in a row, commits landed, the landings post-submit has not yet taken
+ * ({@code pendingLandings}, {@code oldestPendingMs}, {@code landingError}: why the last hand-over
+ * failed), and per push target the last success and error. A mirror that does not answer in time is listed with {@code "error"}.
  */
 public final class MirrorRoutes extends AllDirectives {
   private final ClusterSharding sharding;
@@ -72,25 +73,32 @@ public final class MirrorRoutes extends AllDirectives {
     } else {
       o.putNull("lagMs");
     }
-    if (s.lastError() == null) {
-      o.putNull("lastError");
-    } else {
-      o.put("lastError", s.lastError());
-    }
+    putOrNull(o, "lastError", s.lastError());
     o.put("failuresInARow", s.failuresInARow());
     o.put("landedCommits", s.landedCommits());
+    o.put("pendingLandings", s.pendingLandings());
+    if (s.pendingLandings() > 0) {
+      o.put("oldestPendingMs", s.oldestPendingMs());
+    } else {
+      o.putNull("oldestPendingMs");
+    }
+    putOrNull(o, "landingError", s.landingError());
     ArrayNode t = o.putArray("targets");
     for (RepoMirror.TargetStatus x : s.targets()) {
       ObjectNode n = t.addObject();
       n.put("url", x.url());
       n.put("lastSuccessMs", x.lastSuccessMs());
       n.put("lastAttemptMs", x.lastAttemptMs());
-      if (x.lastError() == null) {
-        n.putNull("lastError");
-      } else {
-        n.put("lastError", x.lastError());
-      }
+      putOrNull(n, "lastError", x.lastError());
     }
     return o;
+  }
+
+  private static void putOrNull(ObjectNode o, String key, String value) {
+    if (value == null) {
+      o.putNull(key);
+    } else {
+      o.put(key, value);
+    }
   }
 }

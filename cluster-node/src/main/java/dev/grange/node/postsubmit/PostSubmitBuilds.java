@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
@@ -37,13 +38,14 @@ import org.slf4j.LoggerFactory;
  * for by hand on that branch or by that commit, as the {@link Existing} read side knows it) is
  * left to stand for the commit; and a build's id is derived from its builder and commit ({@code
  * ps-<hash>}), so a landing handed over twice (a crash, two nodes) meets the {@link BuildRun}
- * that exists, which refuses the start or acks it. A start that is not answered is tried again
- * a few times with backoff, then logged.
+ * that exists, which refuses the start (the spec's submit time differs) or acks it. A landing's
+ * stage completes once every one of its starts was answered; a start that was not (sharding,
+ * Cassandra) fails it, and the {@link RepoMirror}, which keeps the landing pending until then,
+ * hands it over again with backoff.
  */
 public final class PostSubmitBuilds implements PostSubmit {
   private static final Logger log = LoggerFactory.getLogger(PostSubmitBuilds.class);
   public static final String USER = "post-submit";
-  private static final int TRIES = 4;
 
   /** Which build, if any, exists already for a builder at a commit of a repository (on {@code branch} or by commit). */
   public interface Existing {
@@ -52,7 +54,6 @@ public final class PostSubmitBuilds implements PostSubmit {
     CompletionStage<Optional<String>> find(String repo, String branch, long commitTimeMs, String rev, String builder);
   }
 
-  private final ActorSystem<?> system;
   private final ClusterSharding sharding;
   private final FarmConfig farm;
   private final Existing existing;
@@ -60,8 +61,7 @@ public final class PostSubmitBuilds implements PostSubmit {
   /** The last landing's work: each landing is queued after the one before, in order. */
   private CompletionStage<?> tail = CompletableFuture.completedFuture(null);
 
-  PostSubmitBuilds(ActorSystem<?> system, ClusterSharding sharding, FarmConfig farm, Existing existing, Duration ask) {
-    this.system = system;
+  PostSubmitBuilds(ClusterSharding sharding, FarmConfig farm, Existing existing, Duration ask) {
     this.sharding = sharding;
     this.farm = farm;
     this.existing = existing;
@@ -71,7 +71,7 @@ public final class PostSubmitBuilds implements PostSubmit {
   /** Starts the mirrors of {@code farm} on this node and wakes each (the one node that runs it fetches). */
   public static void init(ActorSystem<?> system, ClusterSharding sharding, FarmConfig farm, RepoMirror.Settings settings,
       Existing existing, Duration ask) {
-    PostSubmitBuilds builds = new PostSubmitBuilds(system, sharding, farm, existing, ask);
+    PostSubmitBuilds builds = new PostSubmitBuilds(sharding, farm, existing, ask);
     // Remembered: when its node goes, sharding starts the mirror on another at once, so polling
     // goes on without waiting for a webhook or a page to wake it.
     sharding.init(Entity.of(RepoMirror.ENTITY_KEY,
@@ -81,19 +81,23 @@ public final class PostSubmitBuilds implements PostSubmit {
   }
 
   @Override
-  public void landed(String repo, String branch, List<GitMirror.LandedCommit> commits) {
+  public CompletionStage<Void> landed(String repo, String branch, List<GitMirror.LandedCommit> commits) {
     RepoSpec spec = farm.repo(repo).orElse(null);
     if (spec == null) {
-      return;
+      return CompletableFuture.completedFuture(null);
     }
     List<BuilderSpec> builders = farm.buildersOf(repo, branch);
+    List<CompletableFuture<Void>> each = new ArrayList<>();
     synchronized (this) {
       for (GitMirror.LandedCommit c : commits) {
         for (BuilderSpec b : builders) {
-          tail = tail.thenCompose(x -> queue(spec, branch, c, b)).exceptionally(t -> null);
+          CompletableFuture<Void> one = tail.thenCompose(x -> queue(spec, branch, c, b)).toCompletableFuture();
+          each.add(one);
+          tail = one.exceptionally(t -> null);
         }
       }
     }
+    return CompletableFuture.allOf(each.toArray(new CompletableFuture[0]));
   }
 
   /** Queues the build of {@code b} at {@code c} unless one exists; completes when that is settled. */
@@ -110,11 +114,12 @@ public final class PostSubmitBuilds implements PostSubmit {
                 branch, found.get());
             return CompletableFuture.completedFuture(null);
           }
-          return start(spec, branch, c, b, 1);
+          return start(spec, branch, c, b);
         });
   }
 
-  private CompletionStage<Void> start(RepoSpec spec, String branch, GitMirror.LandedCommit c, BuilderSpec b, int tries) {
+  /** One start of the build; fails if the {@link BuildRun} did not answer (any answer settles it: it exists now). */
+  private CompletionStage<Void> start(RepoSpec spec, String branch, GitMirror.LandedCommit c, BuilderSpec b) {
     String id = buildId(b.name(), c.sha());
     BuildSpec build = new BuildSpec(id, b.name(), b.hostType(), b.steps(), spec.url(), c.sha(), c.sha(), c.commitTimeMs(),
         c.subject(), branch, PriorityClass.POST_SUBMIT, USER, System.currentTimeMillis(), c.author());
@@ -130,14 +135,11 @@ public final class PostSubmitBuilds implements PostSubmit {
               log.info("Post-submit build [{}] queued: [{}] at [{}] of [{}] [{}]", id, b.name(), c.sha(), spec.name(), branch);
             }
             done.complete(null);
-          } else if (tries < TRIES) {
-            log.warn("Post-submit build [{}] of [{}] at [{}] not confirmed (try {} of {}): {}", id, b.name(), c.sha(), tries, TRIES,
-                err.toString());
-            system.scheduler().scheduleOnce(Duration.ofMillis(500L << tries),
-                () -> start(spec, branch, c, b, tries + 1).whenComplete((x, t) -> done.complete(null)), system.executionContext());
           } else {
-            log.error("Post-submit build [{}] of [{}] at [{}] not queued after {} tries: {}", id, b.name(), c.sha(), tries, err.toString());
-            done.complete(null);
+            log.warn("Post-submit build [{}] of [{}] at [{}] not confirmed (its landing is handed over again): {}", id, b.name(), c.sha(),
+                err.toString());
+            done.completeExceptionally(
+                new IllegalStateException("build " + id + " of " + b.name() + " at " + c.sha() + " not confirmed: " + err, err));
           }
         });
     return done;

@@ -1,6 +1,6 @@
 // Mirrors (/mirrors): every mirrored repository from GET /api/v1/mirrors, refreshed every 5 s:
 // branches and the commit each is at, last fetch and how long since upstream was heard, commits
-// landed, each push target's state, and the last error.
+// landed (and those post-submit has not yet queued), each push target's state, and the last error.
 import { announce, clearError, el, fmtDuration, fmtTime, getJson, markNav, shortRev, showError } from './common.js';
 
 markNav();
@@ -43,7 +43,9 @@ function row(m) {
     el('td', {}, m.lastFetchMs ? fmtTime(m.lastFetchMs) : 'not yet', m.fetching ? el('span', { class: 'muted' }, ' (fetching)') : '',
       m.node ? el('div', { class: 'muted' }, 'on ', el('a', { href: m.node + '/mirrors' }, m.node)) : ''),
     el('td', { class: m.lagMs === null ? 'warn' : '' }, m.lagMs === null ? 'never fetched' : fmtDuration(m.lagMs)),
-    el('td', {}, String(m.landedCommits)),
+    el('td', {}, String(m.landedCommits), m.pendingLandings
+      ? el('div', { class: 'warn' }, m.pendingLandings + ' not yet queued, since ' + fmtTime(m.oldestPendingMs) + (m.landingError ? ': ' + m.landingError : ''))
+      : ''),
     el('td', { class: 'wrap' }, ...(targets.length ? targets : ['none'])),
     el('td', { class: 'wrap' + (m.lastError ? ' warn' : '') }, m.lastError ? m.lastError + ' (' + m.failuresInARow + ' in a row)' : ''));
 }
