@@ -124,7 +124,7 @@ public final class GrangeNode extends AllDirectives {
       ApiSettings apiSettings = ApiSettings.fromConfig(config);
       dev.grange.node.postsubmit.PostSubmitBuilds.init(system, sharding, settings.farm(),
           new RepoMirror.Settings(settings.varDir().resolve("mirrors"), blocking, config.getInt("grange.mirror.git-timeout"),
-              mirrorsHere, httpUrl),
+              dev.grange.mirror.GitSsh.NONE, mirrorsHere, httpUrl),
           index::existing, apiSettings.askTimeout());
 
       BuildletSession.Deps deps =
