@@ -74,6 +74,7 @@ public final class GrangeNode extends AllDirectives {
     Map<String, dev.grange.node.pool.cloud.CloudPoolSettings> cloudSettings =
         dev.grange.node.pool.cloud.CloudPools.settings(settings.farm(), config, settings.agentUrls(), settings.masterKey());
     checkProviderSettings(settings.farm(), config);
+    dev.grange.node.source.GitSshSettings sshSettings = dev.grange.node.source.GitSshSettings.fromConfig(config, settings.farm());
     ClusterJoin join = ClusterJoin.fromConfig(config);
     dev.grange.node.buildlet.QuarantinePolicy quarantine = dev.grange.node.buildlet.QuarantinePolicy.fromConfig(config.getConfig("grange.node.quarantine"));
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "grange", config);
@@ -95,8 +96,13 @@ public final class GrangeNode extends AllDirectives {
       MirrorsHere mirrorsHere = new MirrorsHere();
       dev.grange.node.source.ServeLimit serving = new dev.grange.node.source.ServeLimit(
           system.dispatchers().lookup(DispatcherSelector.fromConfig("grange.serve-dispatcher")), config.getInt("grange.serve.max-admitted"));
-      Sources sources = new Sources(settings.varDir().resolve("sources"),
-          url -> settings.farm().repoWithUrl(url).flatMap(r -> mirrorsHere.dir(r.name())))
+      dev.grange.mirror.GitSsh ssh = sshSettings.open();
+      CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseServiceStop(), "git-ssh-close", () -> {
+        ssh.close();
+        return java.util.concurrent.CompletableFuture.completedFuture(Done.getInstance());
+      });
+      Sources sources = new Sources(settings.varDir().resolve("sources"), Sources.DEFAULT_MIN_FETCH_INTERVAL,
+          Sources.DEFAULT_FETCH_TIMEOUT, url -> settings.farm().repoWithUrl(url).flatMap(r -> mirrorsHere.dir(r.name())), ssh)
           .limitArchives(config.getBytes("grange.serve.archives-max"));
       ClusterSharding sharding = ClusterSharding.get(system);
 
@@ -127,7 +133,7 @@ public final class GrangeNode extends AllDirectives {
       ApiSettings apiSettings = ApiSettings.fromConfig(config);
       dev.grange.node.postsubmit.PostSubmitBuilds.init(system, sharding, settings.farm(),
           new RepoMirror.Settings(settings.varDir().resolve("mirrors"), blocking, config.getInt("grange.mirror.git-timeout"),
-              mirrorsHere, httpUrl),
+              ssh, mirrorsHere, httpUrl),
           index::existing, apiSettings.askTimeout());
 
       BuildletSession.Deps deps =

@@ -70,6 +70,32 @@ class NodeStartRefusalTest {
   }
 
   @Test
+  void aRepoOverSshWithoutAReadableKeyIsRefusedNamingTheKeyBeforeThePortIsBound(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp)
+      throws IOException {
+    int port = FreePorts.loopback(1)[0];
+    String farm = """
+        grange.node.http.port = %d
+        grange.repos { go { url = "https://go.googlesource.com/go", branches = [master], push = ["git@github.com:golang/go.git"] } }
+        """.formatted(port);
+    IllegalArgumentException none = assertThrows(IllegalArgumentException.class, () -> GrangeNode.start(config(farm)));
+    assertTrue(none.getMessage().startsWith("grange.git-ssh.identity-file: grange.repos.go uses ssh"), none.getMessage());
+
+    java.nio.file.Path key = tmp.resolve("missing_id_ed25519");
+    IllegalArgumentException missing = assertThrows(IllegalArgumentException.class, () -> GrangeNode.start(config(
+        farm + "grange.git-ssh { identity-file = \"" + key + "\", known-hosts-file = \"" + key + "\" }")));
+    assertEquals("grange.git-ssh.identity-file: the private key " + key + " does not exist", missing.getMessage());
+
+    java.nio.file.Path present = java.nio.file.Files.writeString(tmp.resolve("id_ed25519"), "not shown");
+    IllegalArgumentException hosts = assertThrows(IllegalArgumentException.class, () -> GrangeNode.start(config(
+        farm + "grange.git-ssh.identity-file = \"" + present + "\"")));
+    assertTrue(hosts.getMessage().startsWith("grange.git-ssh.known-hosts-file: with strict-host-key-checking on"), hosts.getMessage());
+    assertTrue(!hosts.getMessage().contains("not shown"), "the key's bytes are never shown");
+    try (ServerSocket s = new ServerSocket()) {
+      s.bind(new InetSocketAddress("127.0.0.1", port)); // the node never bound it
+    }
+  }
+
+  @Test
   void aNonPositiveHeartbeatIsRefusedNamingTheKey() {
     Config c = config("grange.node.buildlet.heartbeat = 0s");
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> NodeSettings.fromConfig(c));

@@ -26,7 +26,8 @@ import org.eclipse.jgit.transport.URIish;
  * commits that landed on a branch, pushed to targets (which then have its branches and tags, no
  * more). Blocking: callers run it off the actor dispatchers. One caller at a time per mirror (its {@link RepoMirror}); readers elsewhere (the
  * source server) open their own {@link Repository}. The URL is passed to each fetch and never
- * written into the mirror's config, as it may carry credentials.
+ * written into the mirror's config, as it may carry credentials. Ssh URLs ({@code ssh://},
+ * {@code user@host:path}) go through {@link GitSsh}.
  */
 public final class GitMirror {
   private static final List<RefSpec> REFSPECS = List.of(
@@ -38,10 +39,17 @@ public final class GitMirror {
 
   private final Path dir;
   private final int timeoutSeconds;
+  private final GitSsh ssh;
 
+  /** A mirror that cannot reach ssh URLs. */
   public GitMirror(Path dir, int timeoutSeconds) {
+    this(dir, timeoutSeconds, GitSsh.NONE);
+  }
+
+  public GitMirror(Path dir, int timeoutSeconds, GitSsh ssh) {
     this.dir = dir;
     this.timeoutSeconds = timeoutSeconds;
+    this.ssh = ssh;
   }
 
   public Path dir() {
@@ -60,9 +68,12 @@ public final class GitMirror {
           .setRefSpecs(REFSPECS)
           .setRemoveDeletedRefs(true)
           .setTimeout(timeoutSeconds)
+          .setTransportConfigCallback(ssh)
           .call();
       pointHead(repo, fetched.getAdvertisedRef("HEAD"));
       return refs(repo);
+    } catch (org.eclipse.jgit.api.errors.TransportException e) {
+      throw explained(e);
     } catch (java.net.URISyntaxException e) {
       throw new IOException("not a git URL: " + url, e);
     }
@@ -143,7 +154,8 @@ public final class GitMirror {
       String remote = new URIish(url).toString();
       Map<String, String> have = refs(repo);
       List<RefSpec> specs = new ArrayList<>(REFSPECS);
-      for (Ref r : Git.lsRemoteRepository().setRemote(remote).setHeads(true).setTags(true).setTimeout(timeoutSeconds).call()) {
+      for (Ref r : Git.lsRemoteRepository().setRemote(remote).setHeads(true).setTags(true).setTimeout(timeoutSeconds)
+          .setTransportConfigCallback(ssh).call()) {
         String n = r.getName();
         if ((n.startsWith("refs/heads/") || n.startsWith("refs/tags/")) && !have.containsKey(n)) {
           specs.add(new RefSpec(":" + n));
@@ -154,6 +166,7 @@ public final class GitMirror {
           .setRefSpecs(specs)
           .setForce(true)
           .setTimeout(timeoutSeconds)
+          .setTransportConfigCallback(ssh)
           .call();
       for (PushResult r : results) {
         for (RemoteRefUpdate u : r.getRemoteUpdates()) {
@@ -164,10 +177,18 @@ public final class GitMirror {
           }
         }
       }
+    } catch (org.eclipse.jgit.api.errors.TransportException e) {
+      throw explained(e);
     } catch (java.net.URISyntaxException e) {
       throw new IOException("not a git URL: " + url, e);
     }
     return refused;
+  }
+
+  /** A transport failure in words a user can act on (a refused ssh host key says so). */
+  private GitAPIException explained(org.eclipse.jgit.api.errors.TransportException e) {
+    String why = ssh.explain(e.getMessage());
+    return why.equals(e.getMessage()) ? e : new org.eclipse.jgit.api.errors.TransportException(why, e);
   }
 
   private Repository openOrCreate() throws IOException {

@@ -76,9 +76,10 @@ public final class RepoMirror extends EventSourcedBehaviorWithEnforcedReplies<Re
 
   /**
    * How mirrors run on this node: where their bare mirrors go, the executor for git work, its
-   * timeout, the registry of the mirrors served here, and this node's HTTP address (shown).
+   * timeout, how it speaks ssh ({@link GitSsh#NONE}: not at all), the registry of the mirrors
+   * served here, and this node's HTTP address (shown).
    */
-  public record Settings(Path mirrorsDir, Executor blocking, int gitTimeoutSeconds, MirrorsHere here, String node) {}
+  public record Settings(Path mirrorsDir, Executor blocking, int gitTimeoutSeconds, GitSsh ssh, MirrorsHere here, String node) {}
 
   private record FetchDone(Map<String, String> refs, Map<String, List<GitMirror.LandedCommit>> landed, String error) implements Command {}
 
@@ -129,7 +130,7 @@ public final class RepoMirror extends EventSourcedBehaviorWithEnforcedReplies<Re
     this.postSubmit = postSubmit;
     this.ctx = ctx;
     this.timers = timers;
-    this.git = new GitMirror(settings.mirrorsDir().resolve(name + ".git"), settings.gitTimeoutSeconds());
+    this.git = new GitMirror(settings.mirrorsDir().resolve(name + ".git"), settings.gitTimeoutSeconds(), settings.ssh());
     if (spec != null) {
       spec.pushTargets().forEach(u -> targets.put(u, new TargetStatus(u, 0, 0, null)));
     }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
+import dev.grange.mirror.testing.GitSshServer;
 import dev.grange.protocol.model.RepoSpec;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -37,7 +38,9 @@ import org.junit.jupiter.api.io.TempDir;
  * landing anything. A mirror that starts where its directory is gone (another node) rebuilds it
  * from upstream and lands nothing twice. A landing post-submit did not take is handed over again
  * (with backoff, and after a restart) until it does. Push targets lose what upstream deleted,
- * failing ones are retried with backoff, and a target never has two pushes at once.
+ * failing ones are retried with backoff, and a target never has two pushes at once. Over ssh (a
+ * real SSH server on loopback) it fetches and pushes with the configured key, and refuses a host
+ * whose key is not in its known_hosts file.
  */
 class RepoMirrorTest {
   private static final Duration DEADLINE = Duration.ofSeconds(30);
@@ -70,6 +73,11 @@ class RepoMirrorTest {
     return mirror(spec, settings(mirrors), takes(landed, () -> CompletableFuture.completedFuture(null)));
   }
 
+  private EventSourcedBehaviorTestKit<RepoMirror.Command, RepoMirrorEvents.Event, RepoMirrorEvents.State> mirror(
+      RepoSpec spec, Path mirrors, TestProbe<Landed> landed, GitSsh ssh) {
+    return mirror(spec, settings(mirrors, blocking, ssh), takes(landed, () -> CompletableFuture.completedFuture(null)));
+  }
+
   private static EventSourcedBehaviorTestKit<RepoMirror.Command, RepoMirrorEvents.Event, RepoMirrorEvents.State> mirror(
       RepoSpec spec, RepoMirror.Settings settings, PostSubmit ps) {
     return EventSourcedBehaviorTestKit.create(kit.system(), RepoMirror.create(spec.name(), spec, settings, ps),
@@ -85,11 +93,15 @@ class RepoMirrorTest {
   }
 
   private RepoMirror.Settings settings(Path mirrors) {
-    return settings(mirrors, blocking);
+    return settings(mirrors, blocking, GitSsh.NONE);
   }
 
   private RepoMirror.Settings settings(Path mirrors, Executor executor) {
-    return new RepoMirror.Settings(mirrors, executor, 30, here, "http://127.0.0.1:8080");
+    return settings(mirrors, executor, GitSsh.NONE);
+  }
+
+  private RepoMirror.Settings settings(Path mirrors, Executor executor, GitSsh ssh) {
+    return new RepoMirror.Settings(mirrors, executor, 30, ssh, here, "http://127.0.0.1:8080");
   }
 
   private static RepoSpec spec(String name, String url, List<String> push, int backfill) {
@@ -355,6 +367,56 @@ class RepoMirrorTest {
       kit.stop(ref);
       assertTrue(here.dir("moving").isEmpty(), "a stopped mirror is not served from here");
       assertTrue(Files.isDirectory(tmp.resolve("mirrors/moving.git/objects")), "its directory stays (the next start fetches into it)");
+    }
+  }
+
+  @Test
+  void anSshUpstreamIsMirroredAndItsSshTargetGetsEverything() throws Exception {
+    try (Upstream up = new Upstream(tmp.resolve("git/up"));
+        GitSshServer server = GitSshServer.start(tmp.resolve("git"), tmp.resolve("keys"));
+        GitSsh ssh = GitSsh.of(server.identity(), server.knownHosts(), true)) {
+      String one = up.commit("one");
+      Path target = tmp.resolve("git/target.git");
+      try (var t = org.eclipse.jgit.api.Git.init().setBare(true).setDirectory(target.toFile()).call()) {
+        // an empty bare repository to push to
+      }
+      TestProbe<Landed> landed = kit.createTestProbe();
+      var m = mirror(spec("sshy", server.url("up"), List.of(server.url("target.git")), 5), tmp.resolve("mirrors"), landed, ssh);
+      assertEquals(List.of(one), landed.receiveMessage().commits().stream().map(GitMirror.LandedCommit::sha).toList());
+      RepoMirror.Status s = awaitStatus(m, x -> x.targets().get(0).lastSuccessMs() > 0);
+      assertNull(s.lastError());
+      assertNull(s.targets().get(0).lastError());
+      assertEquals(one, new GitMirror(target, 30).refs().get("refs/heads/main"), "pushed over ssh");
+
+      String two = up.commit("two");
+      m.runCommand(new RepoMirror.Fetch("webhook"));
+      assertEquals(List.of(two), landed.receiveMessage().commits().stream().map(GitMirror.LandedCommit::sha).toList());
+    }
+  }
+
+  @Test
+  void anSshHostWhoseKeyIsNotInKnownHostsIsRefusedAndTheMirrorSaysSo() throws Exception {
+    try (Upstream up = new Upstream(tmp.resolve("git/up"));
+        GitSshServer server = GitSshServer.start(tmp.resolve("git"), tmp.resolve("keys"));
+        GitSsh ssh = GitSsh.of(server.identity(), server.strangerKnownHosts(), true)) {
+      up.commit("one");
+      TestProbe<Landed> landed = kit.createTestProbe();
+      var m = mirror(spec("spoofed", server.url("up"), List.of(), 5), tmp.resolve("mirrors"), landed, ssh);
+      RepoMirror.Status s = awaitStatus(m, x -> x.failuresInARow() >= 1);
+      assertTrue(s.lastError().contains("host key is not in the known_hosts file " + server.strangerKnownHosts().toAbsolutePath()),
+          s.lastError());
+      assertEquals(0, s.lastFetchOkMs());
+      landed.expectNoMessage(Duration.ofMillis(200));
+
+      Path empty = Files.writeString(tmp.resolve("keys/empty_known_hosts"), "");
+      try (GitSsh unknown = GitSsh.of(server.identity(), empty, true)) {
+        Exception e = org.junit.jupiter.api.Assertions.assertThrows(Exception.class,
+            () -> new GitMirror(tmp.resolve("other.git"), 30, unknown).fetch(server.url("up")));
+        assertTrue(e.getMessage().contains("host key is not in the known_hosts file"), e.getMessage());
+      }
+      Exception none = org.junit.jupiter.api.Assertions.assertThrows(Exception.class,
+          () -> new GitMirror(tmp.resolve("none.git"), 30).fetch(server.url("up")));
+      assertTrue(none.getMessage().contains("ssh is not configured on this node"), none.getMessage());
     }
   }
 }

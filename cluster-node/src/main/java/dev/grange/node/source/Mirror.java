@@ -1,5 +1,6 @@
 package dev.grange.node.source;
 
+import dev.grange.mirror.GitSsh;
 import dev.grange.node.source.SourceException.Kind;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -40,7 +41,7 @@ import org.slf4j.LoggerFactory;
  * a fetch writes: git adds packs and moves refs atomically.
  *
  * <p>The URL is never written into the mirror's config (it may carry credentials); it is passed
- * to each fetch.
+ * to each fetch. Ssh remotes go through the node's {@link GitSsh}.
  */
 final class Mirror {
 
@@ -55,6 +56,7 @@ final class Mirror {
   private final long minIntervalNanos;
   private final int timeoutSeconds;
   private final List<String> secrets;
+  private final GitSsh ssh;
   private final ReentrantLock lock = new ReentrantLock();
 
   // Guarded by lock.
@@ -62,7 +64,8 @@ final class Mirror {
   private long lastStart;
   private SourceException lastFailure;
 
-  Mirror(RepoLocation.Remote remote, Path dir, Duration minInterval, Duration timeout) {
+  Mirror(RepoLocation.Remote remote, Path dir, Duration minInterval, Duration timeout, GitSsh ssh) {
+    this.ssh = ssh;
     this.remote = remote;
     this.dir = dir;
     this.minIntervalNanos = minInterval.toNanos();
@@ -176,6 +179,7 @@ final class Mirror {
                 .setRemoveDeletedRefs(true)
                 .setRecurseSubmodules(FetchRecurseSubmodulesMode.NO)
                 .setTimeout(timeoutSeconds)
+                .setTransportConfigCallback(ssh)
                 .call();
         followHead(repo, result);
       }
@@ -192,7 +196,7 @@ final class Mirror {
       if (e instanceof UncheckedIOException u) {
         throw u;
       }
-      String why = scrub(describe(e)).replaceFirst("^[a-z+]+://[^ ]*: ", "");
+      String why = scrub(ssh.explain(describe(e))).replaceFirst("^[a-z+]+://[^ ]*: ", "");
       log.info("Fetching [{}] failed: {}", remote.display(), why);
       throw new SourceException(
           Kind.REPO_UNREACHABLE,

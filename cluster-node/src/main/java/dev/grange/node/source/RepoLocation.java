@@ -16,13 +16,13 @@ import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.eclipse.jgit.lib.RepositoryCache.FileKey;
-import org.eclipse.jgit.transport.SshSessionFactory;
 import org.eclipse.jgit.util.FS;
 
 /**
  * Where the source of a build lives, parsed from the repo string of a submission: a remote URL
- * that the node mirrors into its cache, or a repository on the node's own disk (a working clone
- * or a bare repository) that it reads in place. Pure parsing plus a look at the local disk; no
+ * (or an scp-style ssh address, {@code git@host:path}) that the node mirrors into its cache, or a
+ * repository on the node's own disk (a working clone or a bare repository) that it reads in
+ * place. Pure parsing plus a look at the local disk; no
  * network.
  */
 sealed interface RepoLocation {
@@ -62,8 +62,8 @@ sealed interface RepoLocation {
     if (repo == null || repo.isBlank()) {
       throw new SourceException(
           Kind.BAD_REPO,
-          "No repository given: name a git URL (https://, ssh://, git://, file://) or a local"
-              + " repository directory");
+          "No repository given: name a git URL (https://, ssh://, git://, file://), an ssh"
+              + " address (git@host:path) or a local repository directory");
     }
     String s = repo.strip();
     if (s.length() > MAX_LENGTH) {
@@ -82,7 +82,26 @@ sealed interface RepoLocation {
       }
     }
     Matcher m = Parsing.SCHEME.matcher(s);
-    return m.find() ? remote(s, m.group(1).toLowerCase(Locale.ROOT)) : local(s);
+    if (m.find()) {
+      return remote(s, m.group(1).toLowerCase(Locale.ROOT));
+    }
+    return Parsing.SCP_LIKE.matcher(s).matches() ? scp(s) : local(s);
+  }
+
+  /**
+   * An scp-style ssh address, {@code user@host:path}: fetched over ssh like {@code
+   * ssh://user@host/path}, except that git reads a path without a leading slash relative to the
+   * user's home on the host, so the address is passed to git as written.
+   */
+  private static Remote scp(String s) throws SourceException {
+    int colon = s.indexOf(':', s.indexOf('@'));
+    String host = s.substring(s.indexOf('@') + 1, colon);
+    String path = s.substring(colon + 1);
+    if (path.isEmpty() || path.equals("/")) {
+      throw new SourceException(
+          Kind.BAD_REPO, "Repository '" + s + "' has no path; expected user@host:path/to/repo.git");
+    }
+    return new Remote(s, s, Parsing.key(host + "/" + path, s));
   }
 
   private static Remote remote(String url, String scheme) throws SourceException {
@@ -92,12 +111,6 @@ sealed interface RepoLocation {
           Kind.BAD_REPO,
           "Repository " + display + " uses the scheme '" + scheme + "', which this node does not"
               + " fetch from; use https://, ssh://, git:// or file://");
-    }
-    if (scheme.equals("ssh") && SshSessionFactory.getInstance() == null) {
-      throw new SourceException(
-          Kind.BAD_REPO,
-          "Repository " + display + " is an ssh:// URL, but this node has no SSH transport for"
-              + " git (org.eclipse.jgit.ssh.apache is not installed); use an https:// URL");
     }
     URI uri;
     try {
@@ -131,12 +144,6 @@ sealed interface RepoLocation {
   }
 
   private static Local local(String s) throws SourceException {
-    if (Parsing.SCP_LIKE.matcher(s).matches()) {
-      throw new SourceException(
-          Kind.BAD_REPO,
-          "Repository '" + s + "' looks like an scp-style ssh address; write it as a URL, as in"
-              + " ssh://" + s.replaceFirst(":", "/"));
-    }
     Path dir;
     try {
       dir = Path.of(s).toAbsolutePath().normalize();
@@ -147,8 +154,8 @@ sealed interface RepoLocation {
     if (!Files.isDirectory(dir)) {
       throw new SourceException(
           Kind.BAD_REPO,
-          "Repository '" + s + "' is neither a git URL (https://, ssh://, git://, file://) nor an"
-              + " existing directory on this node");
+          "Repository '" + s + "' is neither a git URL (https://, ssh://, git://, file://, or"
+              + " git@host:path) nor an existing directory on this node");
     }
     try {
       dir = dir.toRealPath();

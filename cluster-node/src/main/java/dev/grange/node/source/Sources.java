@@ -1,5 +1,6 @@
 package dev.grange.node.source;
 
+import dev.grange.mirror.GitSsh;
 import dev.grange.node.source.SourceException.Kind;
 import java.io.BufferedOutputStream;
 import java.io.FileOutputStream;
@@ -34,7 +35,8 @@ import org.slf4j.LoggerFactory;
  * Reads the source of a build: resolves a submission's rev to a full commit and makes the gzip'd
  * tar of that commit's tree that is shipped to the buildlet.
  *
- * <p>A repo is a remote URL (https, ssh, git, file) or a repository on this node's disk (a working
+ * <p>A repo is a remote URL (https, ssh or scp-style {@code user@host:path}, git, file; ssh with
+ * the node's {@link GitSsh}) or a repository on this node's disk (a working
  * clone or a bare repository). Remotes are fetched into bare mirrors under {@code
  * <cacheDir>/mirrors} (branches and tags, at most one fetch per repository every {@code
  * minFetchInterval}); local repositories are read in place. Archives are kept under {@code
@@ -76,6 +78,7 @@ public final class Sources {
   private final Duration minFetchInterval;
   private final Duration fetchTimeout;
   private final KnownMirrors known;
+  private final GitSsh ssh;
   private final ConcurrentHashMap<String, Mirror> mirrors = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<Path, CompletableFuture<Path>> archiving = new ConcurrentHashMap<>();
   private volatile long archivesMaxBytes = Long.MAX_VALUE;
@@ -93,12 +96,18 @@ public final class Sources {
   }
 
   public Sources(Path cacheDir, Duration minFetchInterval, Duration fetchTimeout, KnownMirrors known) {
+    this(cacheDir, minFetchInterval, fetchTimeout, known, GitSsh.NONE);
+  }
+
+  /** Sources whose ssh remotes ({@code ssh://}, {@code user@host:path}) are fetched with {@code ssh}. */
+  public Sources(Path cacheDir, Duration minFetchInterval, Duration fetchTimeout, KnownMirrors known, GitSsh ssh) {
     Path root = cacheDir.toAbsolutePath().normalize();
     this.mirrorsDir = root.resolve("mirrors");
     this.archivesDir = root.resolve("archives");
     this.minFetchInterval = minFetchInterval;
     this.fetchTimeout = fetchTimeout;
     this.known = known;
+    this.ssh = ssh;
   }
 
   /**
@@ -213,7 +222,7 @@ public final class Sources {
 
   private Mirror mirror(RepoLocation.Remote remote) {
     return mirrors.computeIfAbsent(
-        remote.url(), u -> new Mirror(remote, mirrorsDir.resolve(remote.cacheKey() + ".git"), minFetchInterval, fetchTimeout));
+        remote.url(), u -> new Mirror(remote, mirrorsDir.resolve(remote.cacheKey() + ".git"), minFetchInterval, fetchTimeout, ssh));
   }
 
   /** From the live mirror the node keeps of this URL, if it has one and the rev is in it; else null. */

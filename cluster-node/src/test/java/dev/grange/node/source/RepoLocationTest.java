@@ -25,4 +25,14 @@ class RepoLocationTest {
     assertNotEquals(r.cacheKey(), other.cacheKey());
     assertEquals(r, RepoLocation.parse("  https://go.googlesource.com/go\n"), "surrounding white space ignored");
   }
+
+  @Test
+  void anScpStyleAddressIsAnSshRemoteKeptAsWritten() throws Exception {
+    var r = (RepoLocation.Remote) RepoLocation.parse("git@github.com:golang/go.git");
+    assertEquals("git@github.com:golang/go.git", r.url(), "git reads a relative scp path from the user's home");
+    assertEquals("git@github.com:golang/go.git", r.display());
+    assertTrue(r.cacheKey().matches("github.com_golang_go.git-[0-9a-f]{16}"), r.cacheKey());
+    var url = (RepoLocation.Remote) RepoLocation.parse("ssh://git@github.com/golang/go.git");
+    assertNotEquals(r.cacheKey(), url.cacheKey(), "~/golang/go.git and /golang/go.git may differ on a host");
+  }
 }

@@ -63,6 +63,16 @@ public record RepoSpec(
     return "must be https://, http://, ssh://, user@host:path, file:// or an absolute path, got \"" + url + "\"";
   }
 
+  /** Whether {@code url} is fetched or pushed over ssh: an {@code ssh://} URL or scp-style {@code user@host:path}. */
+  public static boolean usesSsh(String url) {
+    return url != null && (url.startsWith("ssh://") || SCP_LIKE.matcher(url).matches());
+  }
+
+  /** Whether this repo's upstream or any of its push targets is reached over ssh. */
+  public boolean needsSsh() {
+    return usesSsh(url) || pushTargets.stream().anyMatch(RepoSpec::usesSsh);
+  }
+
   /** Whether the webhooks of this repo are accepted at all. */
   public boolean acceptsWebhooks() {
     return !webhookSecret.isEmpty();
