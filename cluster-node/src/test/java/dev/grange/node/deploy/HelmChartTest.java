@@ -422,6 +422,22 @@ class HelmChartTest {
   }
 
   @Test
+  void theGitSshKeyAndKnownHostsComeFromTheirSecretMountedWhereTheNodeReadsThem() {
+    List<JsonNode> docs = render(values("", Map.of("gitSsh", Map.of("existingSecret", "ops-git-ssh"))));
+    Config config = nodeConfig(docs);
+    JsonNode sts = one(docs, "StatefulSet", fullname());
+    for (String key : List.of("grange.git-ssh.identity-file", "grange.git-ssh.known-hosts-file")) {
+      JsonNode volume = volumeHolding(sts, config.getString(key));
+      assertEquals("ops-git-ssh", volume.path("secret").path("secretName").asText(), key);
+    }
+    assertEquals("identity", Path.of(config.getString("grange.git-ssh.identity-file")).getFileName().toString());
+    assertEquals("known_hosts", Path.of(config.getString("grange.git-ssh.known-hosts-file")).getFileName().toString());
+    Config plain = nodeConfig(render(""));
+    assertTrue(!plain.hasPath("grange.git-ssh.identity-file") || plain.getString("grange.git-ssh.identity-file").isEmpty(),
+        "no ssh key by default");
+  }
+
+  @Test
   void neitherAMasterKeyNorASecretIsRefusedSayingWhatToSet() {
     Map<String, Object> v = values("", Map.of("masterKey", Map.of("existingSecret", "", "value", "")));
     ChartRenderer.TemplateException e = assertThrows(ChartRenderer.TemplateException.class, () -> render(v));
