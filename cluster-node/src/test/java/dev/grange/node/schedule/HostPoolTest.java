@@ -416,6 +416,8 @@ class HostPoolTest {
     pool.runCommand(new HostPool.BuildletUp(cloudInfo("a1", "grange-i1"), true, null));
     acquire(tryBuild("b1", 1_000));
     grant("a1");
+    // The grant reaches the pool as a message of its own: served (and persisted) before b1 is done.
+    peers.expect(peers.build("b1"), BuildRun.BuildletAssigned.class);
     pool.runCommand(new HostPool.BuildletIdle("a1"));
     var release = (dev.grange.node.pool.cloud.CloudPool.Release) receiveUntil(cloud, m -> m instanceof dev.grange.node.pool.cloud.CloudPool.Release);
     assertEquals(dev.grange.node.pool.cloud.CloudPoolState.Reason.HERMETIC, release.reason());

@@ -243,7 +243,7 @@ class CloudPoolTest {
 
   @Test
   void afterARestartAConnectedInstanceWhoseAgentDoesNotComeBackIsDeletedAtTheReconnectGrace() throws Exception {
-    var pool = start(kube("k" + N.incrementAndGet(), 60_000, false), quick(Duration.ofMillis(300), Duration.ofSeconds(1)));
+    var pool = start(kube("k" + N.incrementAndGet(), 60_000, false), quick(Duration.ofSeconds(2), Duration.ofSeconds(1)));
     provider.autoCreate = true;
     pool.runCommand(new CloudPool.Needs(hostType, waiting("b1", "b2"), Map.of()));
     String gone = provider.nextCreate().request().name();
@@ -252,7 +252,7 @@ class CloudPoolTest {
     pool.runCommand(new CloudPool.AgentConnected(back));
     pool.restart();
     assertEquals(Phase.CONNECTED, pool.getState().owned().get(gone).phase());
-    // Its host pool, woken, tells of the agent that is still here; of the other, nothing.
+    // Its host pool, woken, tells of the agent that is still here (well within the 2 s grace); of the other, nothing.
     receiveUntil(peers.pool(hostType), m -> m instanceof HostPool.CloudWake);
     pool.runCommand(new CloudPool.AgentConnected(back));
     FakeProvider.Delete d = provider.nextDelete();
