@@ -138,11 +138,7 @@ public final class CloudPool
   /** The latest needs of each host type (in memory: the host pools say them again). */
   private final Map<String, Needs> needs = new LinkedHashMap<>();
   private Map<String, String> awaiting = Map.of();
-  private final Map<String, String> lastErrors = new HashMap<>();
-  private final Map<String, Long> backoffUntil = new HashMap<>();
-  private final Map<String, Integer> failuresInARow = new HashMap<>();
-  /** Failed delete calls in a row, per instance still to delete. */
-  private final Map<String, Integer> deleteFailures = new HashMap<>();
+  private final CallFailures failures;
   private final Set<String> creating = new HashSet<>();
   private final Set<String> deleting = new HashSet<>();
   private final ArrayDeque<String> toDelete = new ArrayDeque<>();
@@ -159,6 +155,7 @@ public final class CloudPool
     this.hosts = Map.copyOf(hosts);
     this.provider = provider;
     this.settings = settings;
+    this.failures = new CallFailures(settings.backoff());
     this.peers = peers;
     this.clock = clock;
     this.ctx = ctx;
@@ -276,12 +273,9 @@ public final class CloudPool
       Cost cost = Cost.of(h.getValue());
       Needs n = needs.get(hostType);
       List<Waiting> waiting = n == null ? List.of() : n.waiting();
-      long until = backoffUntil.getOrDefault(hostType, 0L);
-      if (until > now) {
-        for (Waiting w : waiting) {
-          waitingWhy.put(w.buildId(), "creating an instance failed (" + lastErrors.getOrDefault(hostType, "?") + "); trying again in "
-              + Duration.ofMillis(until - now).toSeconds() + " s");
-        }
+      String backingOff = failures.backingOff(hostType, now);
+      if (backingOff != null) {
+        waiting.forEach(w -> waitingWhy.put(w.buildId(), backingOff));
         continue;
       }
       QuotaPlan.needs(s, hostType, cost, waiting, settings.warm().getOrDefault(hostType, 0), now, wanted, waitingWhy);
@@ -339,8 +333,7 @@ public final class CloudPool
     if (o == null) {
       return delete(s, c.name(), Reason.LEAKED, "created after the pool forgot it");
     }
-    failuresInARow.remove(o.hostType());
-    lastErrors.remove(o.hostType());
+    failures.created(o.hostType());
     if (o.phase() == Phase.DELETING) {
       // Its boot timeout passed (or it was released) while the cloud was still making it.
       toDelete.add(c.name());
@@ -359,13 +352,10 @@ public final class CloudPool
 
   private ReplyEffect<CloudPoolEvents.Event, CloudPoolState> onCreateError(CloudPoolState s, CreateError c) {
     creating.remove(c.name());
-    int n = failuresInARow.merge(c.hostType(), 1, Integer::sum);
-    Duration backoff = settings.backoff().after(c.kind(), n);
-    lastErrors.put(c.hostType(), c.kind().name().toLowerCase(java.util.Locale.ROOT) + ": " + c.message());
-    backoffUntil.put(c.hostType(), clock.millis() + backoff.toMillis());
-    timers.startSingleTimer("retry-" + c.hostType(), new Pump(), backoff);
+    CallFailures.Wait w = failures.createFailed(c.hostType(), c.kind(), c.message(), clock.millis());
+    timers.startSingleTimer("retry-" + c.hostType(), new Pump(), w.delay());
     ctx.getLog().warn("Cloud pool [{}]: instance [{}] of [{}] not created ({} in a row), again in {} s: {}: {}", kind, c.name(),
-        c.hostType(), n, backoff.toSeconds(), c.kind(), c.message());
+        c.hostType(), w.inARow(), w.delay().toSeconds(), c.kind(), c.message());
     timers.cancel("boot-" + c.name());
     tellHostPool(c.hostType(), new HostPool.InstanceEnded(c.name()));
     if (!s.owned().containsKey(c.name())) {
@@ -462,7 +452,7 @@ public final class CloudPool
 
   private ReplyEffect<CloudPoolEvents.Event, CloudPoolState> onDeleted(CloudPoolState s, DeleteDone c) {
     deleting.remove(c.name());
-    deleteFailures.remove(c.name());
+    failures.deleted(c.name());
     timers.cancel("delete-" + c.name());
     seen.remove(c.name());
     retiring.remove(c.name());
@@ -479,15 +469,11 @@ public final class CloudPool
    */
   private ReplyEffect<CloudPoolEvents.Event, CloudPoolState> onDeleteError(CloudPoolState s, DeleteError c) {
     deleting.remove(c.name());
-    int n = deleteFailures.merge(c.name(), 1, Integer::sum);
-    Duration again = settings.backoff().after(ProviderException.Kind.UNAVAILABLE, n);
     Owned o = s.owned().get(c.name());
-    if (o != null) {
-      lastErrors.put(o.hostType(), "deleting " + c.name() + " failed: " + c.message());
-    }
-    ctx.getLog().warn("Cloud pool [{}]: deleting [{}] failed ({} in a row), again in {} ms: {}", kind, c.name(), n, again.toMillis(),
-        c.message());
-    timers.startSingleTimer("delete-" + c.name(), new RetryDelete(c.name()), again);
+    CallFailures.Wait w = failures.deleteFailed(c.name(), o == null ? "" : o.hostType(), c.message());
+    ctx.getLog().warn("Cloud pool [{}]: deleting [{}] failed ({} in a row), again in {} ms: {}", kind, c.name(), w.inARow(),
+        w.delay().toMillis(), c.message());
+    timers.startSingleTimer("delete-" + c.name(), new RetryDelete(c.name()), w.delay());
     return Effect().noReply();
   }
 
@@ -608,7 +594,7 @@ public final class CloudPool
     List<Owned> list = new ArrayList<>(s.owned().values());
     list.sort(Comparator.comparingLong(Owned::requestedAtMs));
     return new View(kind, settings.quota(), left.instances(), left.milliCpus(), list, s.deletions(), s.requested(), s.createFailures(),
-        awaiting, Map.copyOf(lastErrors));
+        awaiting, failures.lastErrors());
   }
 
   @Override
